@@ -1,0 +1,396 @@
+/*
+ * forkboard.h - a pre-forked process pool with a System V shared-memory
+ * task board.
+ *
+ * This header is the manual.  Every public symbol is documented here.
+ *
+ * THE MODEL
+ *
+ *   A master process pre-forks N workers.  Each worker has its own pipe, on
+ *   which the master writes fixed-size task records (slot, code, sequence).
+ *   Payloads and results never cross a pipe: they live in one System V
+ *   shared-memory segment, the board, cut into fixed-size slots.  A worker
+ *   reads a record, runs the handler registered for the code on its slot's
+ *   payload, writes the result into the slot, publishes the slot as DONE or
+ *   FAILED, and writes a small completion record on one pipe shared by all
+ *   workers back to the master.
+ *
+ *       master --task pipe 0--> worker 0 --+
+ *         |    --task pipe 1--> worker 1 --+--completion pipe--> master
+ *         |    --task pipe 2--> worker 2 --+
+ *         |                                     (records <= PIPE_BUF)
+ *         +------- board (SysV shm) -------+
+ *         | header | worker table | slots |   payloads, results, states
+ *
+ * CONVENTIONS
+ *
+ *   - Every function that can fail returns >= 0 on success and a negative
+ *     errno value on failure; fb_strerror() turns it into a message.
+ *   - The library keeps no global state, never calls exit(), never prints
+ *     (it logs only through fb_config.log), and never installs a signal
+ *     handler.  It does not reap children it did not fork: it waits for its
+ *     own workers by pid, never with waitpid(-1).
+ *   - A pool is not thread-safe; use one pool from one thread at a time.
+ *   - The master never receives SIGPIPE from the library and never needs
+ *     to ignore it: it keeps the read end of every task pipe open itself,
+ *     so a write to a dead worker's pipe cannot find "no reader".  The
+ *     worker's death is learnt from its pidfd instead.
+ *   - Workers leave with _exit(), never exit(): the embedder's atexit
+ *     handlers and unflushed stdio buffers belong to the master.
+ *
+ * LIFETIME
+ *
+ *   fb_config_init(&cfg);  cfg.workers = 4;  ...
+ *   fb_pool_create(&pool, &cfg);
+ *   fb_pool_register(pool, CODE, handler, arg);      (before start)
+ *   fb_pool_start(pool);                             (forks the workers)
+ *   fb_pool_submit(pool, CODE, payload, len, 0, &ticket);
+ *   fb_pool_wait(pool, ticket, &res, buf, sizeof buf, -1);
+ *   fb_pool_shutdown(pool, 5000);
+ *   fb_pool_destroy(pool);
+ *
+ *   Between fb_pool_shutdown() and fb_pool_destroy() results that were
+ *   completed but not yet taken stay readable; fb_pool_destroy() detaches
+ *   the board and frees everything.
+ */
+#ifndef FORKBOARD_H
+#define FORKBOARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/ipc.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FB_VERSION_MAJOR 0
+#define FB_VERSION_MINOR 1
+#define FB_VERSION_PATCH 0
+
+/* Limits.  A pool may have at most FB_WORKERS_MAX workers and
+ * FB_SLOTS_MAX slots. */
+#define FB_WORKERS_MAX 1024
+#define FB_SLOTS_MAX 65536
+
+/*
+ * Task codes at or above FB_CODE_RESERVED belong to the library and cannot
+ * be registered.  FB_CODE_FDLIST is a built-in diagnostic: the worker that
+ * runs it writes an array of struct fb_fdinfo, one per open descriptor, as
+ * its result.  Tests use it to prove what a worker inherited.
+ */
+#define FB_CODE_RESERVED 0xffff0000u
+#define FB_CODE_FDLIST (FB_CODE_RESERVED + 1u)
+
+/* Opaque pool handle. */
+struct fb_pool;
+
+/* A ticket names one submitted task.  0 is never a valid ticket. */
+typedef uint64_t fb_ticket_t;
+
+/* How the master chooses the worker for a new task. */
+enum fb_policy {
+	FB_POLICY_ROUND_ROBIN = 0, /* the next worker in turn (seed 004) */
+	FB_POLICY_LEAST_LOADED     /* the worker with fewest tasks in flight */
+};
+
+/* Where the board segment comes from. */
+enum fb_board_key {
+	FB_BOARD_PRIVATE = 0, /* IPC_PRIVATE, removed (IPC_RMID) at once */
+	FB_BOARD_KEY,         /* fb_config.key, created IPC_CREAT|IPC_EXCL */
+	FB_BOARD_FTOK         /* ftok(fb_config.ftok_path, ftok_proj) */
+};
+
+/* Log levels passed to fb_config.log. */
+enum fb_log_level { FB_LOG_ERROR = 0, FB_LOG_WARN, FB_LOG_INFO, FB_LOG_DEBUG };
+
+/*
+ * What a handler sees.  payload/len is the task's payload, inside the
+ * board.  result points at result_cap bytes of the slot's result area; the
+ * handler writes at most result_cap bytes there and sets result_len.
+ */
+struct fb_task {
+	uint32_t t_code;
+	unsigned t_worker;       /* index of the worker running it */
+	fb_ticket_t t_ticket;
+	const void *t_payload;
+	size_t t_len;
+	void *t_result;
+	size_t t_result_cap;
+	size_t t_result_len;     /* set by the handler; 0 on entry */
+};
+
+/*
+ * A handler runs in a worker process.  Return 0 for success (the task ends
+ * DONE); any other value ends it FAILED with that value as fb_result.status.
+ * A handler may crash: the core never assumes it cannot.
+ */
+typedef int (*fb_handler_fn)(struct fb_task *task, void *arg);
+
+/* Log callback; msg is a NUL-terminated line without newline. */
+typedef void (*fb_log_fn)(void *arg, enum fb_log_level level, const char *msg);
+
+/*
+ * Pool configuration.  Call fb_config_init() first, then change fields.
+ * Zero in a numeric field means "the default" where one is given.
+ */
+struct fb_config {
+	unsigned workers;          /* workers to start; default 4 */
+	unsigned max_workers;      /* worker-table size, for resize; default workers */
+	unsigned slots;            /* board slots; default 64 per worker */
+	size_t slot_size;          /* payload bytes per slot; default 4096 */
+	size_t result_size;        /* result bytes per slot; default slot_size */
+	enum fb_policy policy;
+
+	enum fb_board_key key_mode;
+	key_t key;                 /* FB_BOARD_KEY */
+	const char *ftok_path;     /* FB_BOARD_FTOK */
+	int ftok_proj;             /* FB_BOARD_FTOK; default 'F' */
+	unsigned mode;             /* segment permission bits; default 0600 */
+
+	const int *keep_fds;       /* descriptors workers keep besides their own */
+	size_t nkeep_fds;
+
+	fb_log_fn log;             /* optional */
+	void *log_arg;
+
+	/* main()'s argc/argv, optional.  With them, workers rewrite their
+	 * argv so ps shows "forkboard: worker N idle|busy code X"
+	 * (setproctitle).  Without them, only the short name (comm) is set,
+	 * to "fb-worker N". */
+	int argc;
+	char **argv;
+
+	/* Supervision.  0 means "off" unless a default is given. */
+	unsigned retries;          /* re-runs of a task whose worker crashed */
+	unsigned task_timeout_ms;  /* per-task deadline; 0: none */
+	unsigned kill_grace_ms;    /* SIGTERM -> SIGKILL delay; default 1000 */
+	unsigned max_tasks;        /* recycle a worker after this many tasks */
+	unsigned max_tasks_jitter; /* + random [0, jitter] to spread recycling */
+	unsigned respawn_max;      /* failures before the pool gives up; default 5 */
+};
+
+/* Terminal state of a task, as fb_result.outcome. */
+enum fb_outcome {
+	FB_DONE = 0,       /* handler returned 0 */
+	FB_FAILED,         /* handler returned status != 0 */
+	FB_NOHANDLER,      /* no handler registered for the code */
+	FB_CRASHED,        /* the worker died while running it */
+	FB_TIMEDOUT,       /* it ran past its deadline and was killed */
+	FB_BADRESULT,      /* the worker wrote an impossible result length */
+	FB_CANCELLED       /* the pool stopped before the task ran */
+};
+
+/* A completed task, filled in by fb_pool_result() and friends. */
+struct fb_result {
+	fb_ticket_t r_ticket;
+	uint32_t r_code;
+	enum fb_outcome r_outcome;
+	int r_status;          /* handler's return value; for FB_CRASHED the
+	                          wait status of the dead worker */
+	unsigned r_worker;     /* worker index that ran it */
+	pid_t r_pid;           /* that worker's pid */
+	unsigned r_attempts;   /* runs, including retries */
+	size_t r_len;          /* result length (copied, or needed) */
+	uint64_t r_run_ns;     /* how long the handler ran */
+};
+
+/* The board segment as the kernel sees it (IPC_STAT), plus geometry. */
+struct fb_board_stat {
+	int bs_shmid;
+	key_t bs_key;            /* IPC_PRIVATE (0) once removed */
+	size_t bs_size;          /* bytes asked for */
+	size_t bs_size_pages;    /* bs_size rounded up to the page size */
+	unsigned bs_mode;        /* permission bits */
+	int bs_removed;          /* IPC_RMID already done (SHM_DEST) */
+	unsigned long bs_nattch; /* processes attached */
+	pid_t bs_cpid;           /* creator */
+	pid_t bs_lpid;           /* last shmat/shmdt */
+	unsigned bs_slots;
+	size_t bs_slot_size;
+	size_t bs_result_size;
+};
+
+/* Worker states, ordered: comparisons mean something. */
+enum fb_worker_state {
+	FB_WORKER_DEAD = 0,
+	FB_WORKER_STARTING,
+	FB_WORKER_IDLE,
+	FB_WORKER_BUSY,
+	FB_WORKER_EXITING
+};
+
+/* One row of the scoreboard, copied out of the board. */
+struct fb_worker_info {
+	unsigned wi_index;
+	pid_t wi_pid;
+	enum fb_worker_state wi_state;
+	uint32_t wi_generation;  /* bumped on every respawn */
+	uint64_t wi_tasks;       /* tasks finished by this process */
+	uint32_t wi_slot;        /* slot being run when BUSY */
+	uint32_t wi_code;        /* code being run when BUSY */
+	unsigned wi_inflight;    /* tasks the master has sent it, not done */
+	unsigned wi_restarts;
+	int wi_last_status;      /* wait status of the previous process, -1 none */
+};
+
+/* Pool counters. */
+struct fb_counters {
+	uint64_t c_submitted;
+	uint64_t c_done;
+	uint64_t c_failed;       /* FB_FAILED */
+	uint64_t c_nohandler;
+	uint64_t c_crashed;
+	uint64_t c_timedout;
+	uint64_t c_badresult;
+	uint64_t c_cancelled;
+	uint64_t c_retried;
+	uint64_t c_respawns;
+};
+
+/* Information about one open descriptor, as FB_CODE_FDLIST returns it. */
+struct fb_fdinfo {
+	int32_t fi_fd;
+	uint32_t fi_mode;        /* st_mode: S_ISFIFO() etc. */
+	uint64_t fi_ino;         /* st_ino */
+	int32_t fi_accmode;      /* O_RDONLY, O_WRONLY or O_RDWR */
+	int32_t fi_pad;
+};
+
+/* Submit flags. */
+#define FB_NONBLOCK 0x1 /* full board: return -EAGAIN instead of waiting */
+
+/* Return a static message for a negative errno value from this API. */
+const char *fb_strerror(int err);
+
+/* Name of an outcome ("done", "crashed", ...). */
+const char *fb_outcome_name(enum fb_outcome outcome);
+
+/* Fill cfg with defaults. */
+void fb_config_init(struct fb_config *cfg);
+
+/*
+ * Create a pool: check cfg, create and attach the board (mode 0600 unless
+ * cfg->mode says otherwise).  A private board is IPC_RMID'd right here, so
+ * the kernel frees it when the last process detaches, whatever happens.
+ * No process is forked yet.  Errors: -EINVAL (bad geometry, bad key mode),
+ * -EEXIST (keyed board exists), -ENOENT (ftok path missing), -ENOMEM,
+ * and whatever shmget(2) returns.
+ */
+int fb_pool_create(struct fb_pool **poolp, const struct fb_config *cfg);
+
+/*
+ * Register fn for code.  Only before fb_pool_start(): workers inherit the
+ * table at fork.  Errors: -EBUSY (started), -EINVAL (reserved code or NULL
+ * fn), -EEXIST (code already registered).
+ */
+int fb_pool_register(struct fb_pool *pool, uint32_t code, fb_handler_fn fn,
+    void *arg);
+
+/*
+ * Fork the workers.  Each keeps exactly fds 0, 1, 2, its own task read end,
+ * the completion write end and cfg->keep_fds; every other descriptor is
+ * closed in the child.  Workers die with the master (PR_SET_PDEATHSIG).
+ * Errors: -EBUSY (already started), fork/pipe errors.  On error nothing is
+ * left running.
+ */
+int fb_pool_start(struct fb_pool *pool);
+
+/*
+ * Submit a task: copy len bytes of payload into a free slot and send its
+ * record to a worker.  On success *ticket names the task.
+ * Errors: -EMSGSIZE (len > slot_size; nothing is taken), -EINVAL (code 0
+ * is fine, reserved codes other than FB_CODE_FDLIST are not), -ESHUTDOWN
+ * (pool stopped or not started), -EAGAIN (board full and FB_NONBLOCK),
+ * -EDEADLK (board full, nothing in flight: every slot holds a finished
+ * result nobody has taken, so waiting could never end).
+ * Without FB_NONBLOCK a full board makes the call process completions and
+ * wait until a slot is free.
+ */
+int fb_pool_submit(struct fb_pool *pool, uint32_t code, const void *payload,
+    size_t len, int flags, fb_ticket_t *ticket);
+
+/*
+ * The descriptor to poll (POLLIN / EPOLLIN / EV_READ) from an event loop:
+ * it is readable when fb_pool_process() has work to do (completions,
+ * worker exits, timers).  Valid from fb_pool_create() to destroy.
+ */
+int fb_pool_fd(const struct fb_pool *pool);
+
+/*
+ * Handle everything that is ready without blocking.  Returns the number of
+ * tasks that became complete, or a negative errno.
+ */
+int fb_pool_process(struct fb_pool *pool);
+
+/*
+ * Take the result of ticket, if complete, without blocking: fill *res, copy
+ * up to cap bytes of result into buf, and free the slot.
+ * Errors: -EAGAIN (not complete yet), -ENOENT (unknown or already taken),
+ * -ENOBUFS (cap too small: res->r_len says how much is needed; nothing is
+ * taken, call again with a bigger buffer).
+ */
+int fb_pool_result(struct fb_pool *pool, fb_ticket_t ticket,
+    struct fb_result *res, void *buf, size_t cap);
+
+/*
+ * Like fb_pool_result(), but wait up to timeout_ms (-1: forever, 0: poll)
+ * for the task to complete.  Errors as fb_pool_result(), plus -ETIMEDOUT.
+ */
+int fb_pool_wait(struct fb_pool *pool, fb_ticket_t ticket,
+    struct fb_result *res, void *buf, size_t cap, int timeout_ms);
+
+/*
+ * Take the oldest completed result, whatever its ticket, waiting up to
+ * timeout_ms.  Errors as fb_pool_wait(), plus -ENOENT when nothing is in
+ * flight or complete (waiting would never end).
+ */
+int fb_pool_next(struct fb_pool *pool, struct fb_result *res, void *buf,
+    size_t cap, int timeout_ms);
+
+/* Tasks submitted and not yet taken (in flight or complete). */
+unsigned fb_pool_pending(const struct fb_pool *pool);
+
+/*
+ * Stop the pool: refuse new submits, let in-flight tasks finish until
+ * timeout_ms passes (-1: no limit), close every task pipe write end the
+ * master holds, then wait for each worker.  Workers still alive at the
+ * deadline get SIGTERM, and SIGKILL kill_grace_ms later; every worker is
+ * reaped before this returns.  Tasks that never ran end FB_CANCELLED.
+ * Completed results stay readable until fb_pool_destroy().
+ * Returns 0, or -ETIMEDOUT if workers had to be killed.
+ */
+int fb_pool_shutdown(struct fb_pool *pool, int timeout_ms);
+
+/*
+ * Shut down (if not done, with no deadline beyond kill_grace_ms), detach
+ * and, for keyed boards, remove the segment, close every descriptor and
+ * free the pool.  NULL is accepted.
+ */
+void fb_pool_destroy(struct fb_pool *pool);
+
+/* The board segment's kernel view and geometry. */
+int fb_pool_stat(const struct fb_pool *pool, struct fb_board_stat *st);
+
+/* Number of workers the pool runs now. */
+unsigned fb_pool_workers(const struct fb_pool *pool);
+
+/*
+ * Copy scoreboard row index into *wi.  Errors: -EINVAL (index out of
+ * range).  Rows up to max_workers exist; unused rows are DEAD.
+ */
+int fb_pool_worker_info(const struct fb_pool *pool, unsigned index,
+    struct fb_worker_info *wi);
+
+/* Copy the pool counters into *c. */
+void fb_pool_counters(const struct fb_pool *pool, struct fb_counters *c);
+
+/* Name of a worker state ("idle", "busy", ...). */
+const char *fb_worker_state_name(enum fb_worker_state state);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FORKBOARD_H */

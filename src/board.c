@@ -1,0 +1,231 @@
+/*
+ * board.c - the System V shared-memory task board.
+ *
+ * One segment: header, worker table (the scoreboard), slot table, then the
+ * slots' data areas (payload then result), every part aligned to a cache
+ * line.  The layout is computed once, from the geometry alone, and checked
+ * to add up; the segment holds no pointers, only offsets.
+ *
+ * A private board is IPC_RMID'd as soon as the master has attached it:
+ * from then on the kernel frees it when the last process detaches or dies,
+ * so no crash can leak it.  A keyed board (for study and inspection with
+ * ipcs) is created IPC_CREAT|IPC_EXCL and removed at destroy; a stale one,
+ * left by a forkboard master that died with nothing attached, is reclaimed.
+ */
+#include <sys/types.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+
+#include <assert.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+_Static_assert(sizeof(struct fb__worker_row) == FB__CACHELINE,
+    "worker row is one cache line");
+_Static_assert(sizeof(struct fb__slot_row) == FB__CACHELINE,
+    "slot row is one cache line");
+_Static_assert(sizeof(struct fb__board_hdr) <= 2 * FB__CACHELINE,
+    "header fits two cache lines");
+
+/*
+ * Fill *h with the layout for g and return the segment size, or 0 if the
+ * geometry overflows.
+ */
+size_t
+fb__board_layout(const struct fb__geometry *g, struct fb__board_hdr *h)
+{
+	size_t stride, data, workers, slots;
+
+	memset(h, 0, sizeof(*h));
+	if (g->g_slot_size > SIZE_MAX / 4 || g->g_result_size > SIZE_MAX / 4)
+		return 0;
+	stride = FB__ALIGN(g->g_slot_size, FB__CACHELINE) +
+	    FB__ALIGN(g->g_result_size, FB__CACHELINE);
+	if (stride == 0)
+		stride = FB__CACHELINE;
+	workers = (size_t)g->g_max_workers * sizeof(struct fb__worker_row);
+	slots = (size_t)g->g_slots * sizeof(struct fb__slot_row);
+	if (__builtin_mul_overflow(stride, (size_t)g->g_slots, &data))
+		return 0;
+
+	h->bh_magic = FB__MAGIC;
+	h->bh_version = FB__BOARD_VERSION;
+	h->bh_max_workers = g->g_max_workers;
+	h->bh_slots = g->g_slots;
+	h->bh_slot_size = g->g_slot_size;
+	h->bh_result_size = g->g_result_size;
+	h->bh_stride = stride;
+	h->bh_workers_off = FB__ALIGN(sizeof(*h), FB__CACHELINE);
+	h->bh_slots_off = h->bh_workers_off + workers;
+	h->bh_data_off = h->bh_slots_off + slots;
+	if (__builtin_add_overflow(h->bh_data_off, data, &h->bh_size))
+		return 0;
+
+	/* The carve-up adds up, with nothing between or past the parts. */
+	assert(h->bh_workers_off >= sizeof(*h));
+	assert(h->bh_size == h->bh_workers_off + workers + slots + data);
+	assert(h->bh_data_off % FB__CACHELINE == 0);
+	return h->bh_size;
+}
+
+static int
+board_key(const struct fb_config *cfg, key_t *key)
+{
+	switch (cfg->key_mode) {
+	case FB_BOARD_PRIVATE:
+		*key = IPC_PRIVATE;
+		return 0;
+	case FB_BOARD_KEY:
+		if (cfg->key == IPC_PRIVATE)
+			return -EINVAL;
+		*key = cfg->key;
+		return 0;
+	case FB_BOARD_FTOK:
+		if (cfg->ftok_path == NULL)
+			return -EINVAL;
+		if ((*key = ftok(cfg->ftok_path, cfg->ftok_proj)) == -1)
+			return -errno;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/*
+ * A segment with our key exists.  Reclaim it if it is a forkboard board
+ * whose creator is dead and to which nobody is attached (PostgreSQL's
+ * rule); refuse one owned by another user.  Returns 0 if removed.
+ */
+static int
+board_reclaim(key_t key)
+{
+	struct shmid_ds ds;
+	struct fb__board_hdr *h;
+	int id, ours;
+
+	if ((id = shmget(key, 0, 0)) == -1)
+		return errno == EACCES ? -EACCES : -EEXIST;
+	if (shmctl(id, IPC_STAT, &ds) == -1)
+		return -errno;
+	if (ds.shm_perm.uid != geteuid())
+		return -EACCES;
+	if (ds.shm_nattch != 0 || ds.shm_segsz < sizeof(*h))
+		return -EEXIST;
+	if (kill(ds.shm_cpid, 0) == 0 || errno != ESRCH)
+		return -EEXIST;
+	if ((h = shmat(id, NULL, SHM_RDONLY)) == (void *)-1)
+		return -EEXIST;
+	ours = h->bh_magic == FB__MAGIC;
+	(void)shmdt(h);
+	if (!ours)
+		return -EEXIST;
+	if (shmctl(id, IPC_RMID, NULL) == -1)
+		return -errno;
+	return 0;
+}
+
+int
+fb__board_create(struct fb__board *b, const struct fb__geometry *g,
+    const struct fb_config *cfg)
+{
+	struct fb__board_hdr h;
+	int flags, r, tries;
+	key_t key;
+	void *base;
+	size_t size;
+
+	memset(b, 0, sizeof(*b));
+	b->b_shmid = -1;
+	if ((size = fb__board_layout(g, &h)) == 0)
+		return -EINVAL;
+	if ((r = board_key(cfg, &key)) < 0)
+		return r;
+	flags = IPC_CREAT | (int)(cfg->mode & 0777);
+	if (key != IPC_PRIVATE)
+		flags |= IPC_EXCL;
+	for (tries = 0;; tries++) {
+		if ((b->b_shmid = shmget(key, size, flags)) != -1)
+			break;
+		if (errno != EEXIST || tries > 0)
+			return -errno;
+		if ((r = board_reclaim(key)) < 0)
+			return r;
+	}
+	if ((base = shmat(b->b_shmid, NULL, 0)) == (void *)-1) {
+		r = -errno;
+		(void)shmctl(b->b_shmid, IPC_RMID, NULL);
+		return r;
+	}
+	if (key == IPC_PRIVATE)
+		(void)shmctl(b->b_shmid, IPC_RMID, NULL);
+	b->b_base = base;
+	b->b_size = size;
+	b->b_key = key;
+	b->b_keyed = key != IPC_PRIVATE;
+	b->b_nslots = g->g_slots;
+	b->b_slot_size = g->g_slot_size;
+	b->b_result_size = g->g_result_size;
+	b->b_stride = h.bh_stride;
+	h.bh_creator = (int32_t)getpid();
+	memcpy(base, &h, sizeof(h));
+	b->b_hdr = base;
+	b->b_workers = (void *)((unsigned char *)base + h.bh_workers_off);
+	b->b_slots = (void *)((unsigned char *)base + h.bh_slots_off);
+	b->b_data = (unsigned char *)base + h.bh_data_off;
+	return 0;
+}
+
+void
+fb__board_close(struct fb__board *b)
+{
+	if (b->b_base != NULL) {
+		(void)shmdt(b->b_base);
+		b->b_base = NULL;
+	}
+	if (b->b_keyed && b->b_shmid != -1)
+		(void)shmctl(b->b_shmid, IPC_RMID, NULL);
+	b->b_shmid = -1;
+}
+
+int
+fb__board_stat(const struct fb__board *b, struct fb_board_stat *st)
+{
+	struct shmid_ds ds;
+	long pg = sysconf(_SC_PAGESIZE);
+
+	memset(st, 0, sizeof(*st));
+	if (b->b_base == NULL)
+		return -ESHUTDOWN;
+	if (shmctl(b->b_shmid, IPC_STAT, &ds) == -1)
+		return -errno;
+	st->bs_shmid = b->b_shmid;
+	st->bs_key = ds.shm_perm.__key;
+	st->bs_size = ds.shm_segsz;
+	st->bs_size_pages = FB__ALIGN(ds.shm_segsz, (size_t)(pg > 0 ? pg : 4096));
+	st->bs_mode = ds.shm_perm.mode & 0777;
+	st->bs_removed = (ds.shm_perm.mode & SHM_DEST) != 0;
+	st->bs_nattch = ds.shm_nattch;
+	st->bs_cpid = ds.shm_cpid;
+	st->bs_lpid = ds.shm_lpid;
+	st->bs_slots = b->b_nslots;
+	st->bs_slot_size = b->b_slot_size;
+	st->bs_result_size = b->b_result_size;
+	return 0;
+}
+
+void *
+fb__board_payload(const struct fb__board *b, uint32_t slot)
+{
+	return b->b_data + (size_t)slot * b->b_stride;
+}
+
+void *
+fb__board_result(const struct fb__board *b, uint32_t slot)
+{
+	return b->b_data + (size_t)slot * b->b_stride +
+	    FB__ALIGN(b->b_slot_size, FB__CACHELINE);
+}

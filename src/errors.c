@@ -1,0 +1,70 @@
+/*
+ * errors.c - messages for error codes, outcomes and worker states.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+const char *
+fb_strerror(int err)
+{
+	switch (err) {
+	case 0:
+		return "success";
+	case -EMSGSIZE:
+		return "payload larger than the board's slot size";
+	case -EAGAIN:
+		return "not ready yet (board full, or result not complete)";
+	case -EDEADLK:
+		return "board full of results nobody has taken";
+	case -ESHUTDOWN:
+		return "pool is not running";
+	case -ENOENT:
+		return "no such ticket, key or file";
+	case -EEXIST:
+		return "already exists (code registered, or keyed board present)";
+	case -ENOBUFS:
+		return "result larger than the buffer given";
+	case -ETIMEDOUT:
+		return "timed out";
+	case -EBUSY:
+		return "pool already started";
+	case -ECHILD:
+		return "workers keep dying at start; pool failed";
+	case -EINVAL:
+		return "invalid argument";
+	}
+	if (err < 0)
+		return strerror(-err);
+	return "unknown error";
+}
+
+const char *
+fb_outcome_name(enum fb_outcome o)
+{
+	static const char *const names[] = {
+		[FB_DONE] = "done", [FB_FAILED] = "failed",
+		[FB_NOHANDLER] = "no-handler", [FB_CRASHED] = "crashed",
+		[FB_TIMEDOUT] = "timed-out", [FB_BADRESULT] = "bad-result",
+		[FB_CANCELLED] = "cancelled",
+	};
+
+	if ((unsigned)o >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[o];
+}
+
+const char *
+fb_worker_state_name(enum fb_worker_state s)
+{
+	static const char *const names[] = {
+		[FB_WORKER_DEAD] = "dead", [FB_WORKER_STARTING] = "starting",
+		[FB_WORKER_IDLE] = "idle", [FB_WORKER_BUSY] = "busy",
+		[FB_WORKER_EXITING] = "exiting",
+	};
+
+	if ((unsigned)s >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[s];
+}

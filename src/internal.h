@@ -1,0 +1,304 @@
+/*
+ * internal.h - private structures shared by the files in src/.  Nothing
+ * here is API.
+ *
+ * Naming: fb__ for private functions and types, a short prefix per struct
+ * for fields (bh_ board header, wr_ worker row, sr_ slot row, ms_ master
+ * slot, w_ master worker, p_ pool).
+ */
+#ifndef FB_INTERNAL_H
+#define FB_INTERNAL_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "forkboard.h"
+
+#define FB__MAGIC 0x46424f44u /* "FBOD" */
+#define FB__BOARD_VERSION 1u
+#define FB__CACHELINE 64u
+#define FB__ALIGN(x, a) (((x) + ((a) - 1)) & ~((size_t)(a) - 1))
+
+/* ---- the board (board.c) ------------------------------------------------ */
+
+/* Slot states in the board.  Only the master moves FREE->QUEUED and
+ * DONE/FAILED->FREE; only the worker moves QUEUED->RUNNING->DONE/FAILED. */
+enum fb__slot_state {
+	FB__SLOT_FREE = 0,
+	FB__SLOT_QUEUED,
+	FB__SLOT_RUNNING,
+	FB__SLOT_DONE,
+	FB__SLOT_FAILED
+};
+
+/* The board starts with this header.  No pointers: offsets only, so any
+ * process that attaches anywhere can read it. */
+struct fb__board_hdr {
+	uint32_t bh_magic;
+	uint32_t bh_version;
+	uint32_t bh_max_workers;
+	uint32_t bh_slots;
+	uint64_t bh_slot_size;   /* payload capacity */
+	uint64_t bh_result_size; /* result capacity */
+	uint64_t bh_stride;      /* bytes of data per slot */
+	uint64_t bh_workers_off;
+	uint64_t bh_slots_off;
+	uint64_t bh_data_off;
+	uint64_t bh_size;
+	int32_t bh_creator;
+	_Atomic uint32_t bh_generation; /* bumped on every (re)spawn */
+};
+
+/* One scoreboard row.  Written by its worker (state, slot, code, tasks)
+ * and by the master (pid, generation) while the worker is not running. */
+struct fb__worker_row {
+	_Atomic uint32_t wr_state;  /* enum fb_worker_state */
+	int32_t wr_pid;
+	uint32_t wr_generation;
+	_Atomic uint32_t wr_slot;
+	_Atomic uint32_t wr_code;
+	uint32_t wr_pad;
+	_Atomic uint64_t wr_tasks;
+	_Atomic int64_t wr_changed_ns;
+} __attribute__((aligned(FB__CACHELINE)));
+
+/* One slot row.  The master fills code/seq/len/worker then publishes
+ * QUEUED (release); the worker claims it QUEUED->RUNNING (acq_rel), writes
+ * result_len/status/outcome and publishes DONE or FAILED (release). */
+struct fb__slot_row {
+	_Atomic uint32_t sr_state;
+	uint32_t sr_code;
+	uint64_t sr_seq;
+	uint32_t sr_len;
+	uint32_t sr_worker;
+	uint32_t sr_result_len;  /* worker-written: never trusted unchecked */
+	int32_t sr_status;       /* handler's return value */
+	uint32_t sr_outcome;     /* worker-written enum fb_outcome */
+	uint32_t sr_pad;
+	int64_t sr_t_start;
+	int64_t sr_t_end;
+} __attribute__((aligned(FB__CACHELINE)));
+
+struct fb__board {
+	void *b_base;
+	size_t b_size;
+	int b_shmid;
+	key_t b_key;
+	int b_keyed;             /* remove at destroy */
+	/* The master's own copy of the geometry: header fields in the
+	 * segment are writable by workers, so they are never read back. */
+	uint32_t b_nslots;
+	size_t b_slot_size;
+	size_t b_result_size;
+	size_t b_stride;
+	struct fb__board_hdr *b_hdr;
+	struct fb__worker_row *b_workers;
+	struct fb__slot_row *b_slots;
+	unsigned char *b_data;
+};
+
+struct fb__geometry {
+	uint32_t g_max_workers;
+	uint32_t g_slots;
+	size_t g_slot_size;
+	size_t g_result_size;
+};
+
+size_t fb__board_layout(const struct fb__geometry *, struct fb__board_hdr *);
+int fb__board_create(struct fb__board *, const struct fb__geometry *,
+    const struct fb_config *);
+void fb__board_close(struct fb__board *);
+int fb__board_stat(const struct fb__board *, struct fb_board_stat *);
+void *fb__board_payload(const struct fb__board *, uint32_t slot);
+void *fb__board_result(const struct fb__board *, uint32_t slot);
+
+/* ---- channels (channel.c) ----------------------------------------------- */
+
+/* The one record that crosses a pipe.  Task pipes: {slot, code, seq}.
+ * Completion pipe: {slot, worker, seq}.  16 bytes, so 256 of them fit in
+ * PIPE_BUF and a completion write is always atomic. */
+struct fb__rec {
+	uint32_t r_slot;
+	uint32_t r_aux;
+	uint64_t r_seq;
+};
+
+/* Reader that reassembles records from short reads. */
+#define FB__RBUF_RECS 256
+struct fb__reader {
+	size_t rd_have;
+	unsigned char rd_buf[FB__RBUF_RECS * sizeof(struct fb__rec)];
+};
+
+/* Bytes queued for a non-blocking pipe, flushed in as few writes as the
+ * pipe allows. */
+struct fb__outbox {
+	unsigned char *ob_buf;
+	size_t ob_len;
+	size_t ob_cap;
+};
+
+int fb__pipe(int fds[2], int nonblock_write);
+ssize_t fb__reader_fill(struct fb__reader *, int fd);
+size_t fb__reader_take(struct fb__reader *, struct fb__rec *, size_t max);
+int fb__outbox_init(struct fb__outbox *, size_t cap);
+void fb__outbox_free(struct fb__outbox *);
+int fb__outbox_put(struct fb__outbox *, const struct fb__rec *);
+int fb__outbox_flush(struct fb__outbox *, int fd);
+
+/* ---- fd helpers (fdutil.c) ---------------------------------------------- */
+
+int fb__close(int *fdp);               /* close if != -1, set -1, keep errno */
+ssize_t fb__read_full(int fd, void *, size_t);
+ssize_t fb__write_full(int fd, const void *, size_t);
+int fb__set_nonblock(int fd, int on);
+int fb__close_except(const int *keep, size_t n);
+int fb__count_fds(void);
+int64_t fb__now_ns(void);
+
+/* ---- handler registry (registry.c) -------------------------------------- */
+
+struct fb__handler {
+	uint32_t h_code;
+	fb_handler_fn h_fn;
+	void *h_arg;
+};
+
+struct fb__registry {
+	struct fb__handler *rg_tab; /* sorted by code */
+	size_t rg_len;
+	size_t rg_cap;
+};
+
+int fb__registry_add(struct fb__registry *, uint32_t, fb_handler_fn, void *);
+const struct fb__handler *fb__registry_find(const struct fb__registry *,
+    uint32_t);
+void fb__registry_free(struct fb__registry *);
+
+/* ---- worker (worker.c) -------------------------------------------------- */
+
+/* What a freshly forked worker needs; it runs fb__worker_main and never
+ * returns. */
+struct fb__worker_args {
+	unsigned wa_index;
+	pid_t wa_ppid;
+	int wa_task_fd;
+	int wa_done_fd;
+	const int *wa_keep;
+	size_t wa_nkeep;
+	const struct fb__board *wa_board;
+	const struct fb__registry *wa_registry;
+	int wa_argc;
+	char **wa_argv;
+};
+
+void fb__worker_main(const struct fb__worker_args *) __attribute__((noreturn));
+int fb__worker_fdlist(struct fb_task *);
+
+/* ---- master (pool.c, supervise.c) --------------------------------------- */
+
+enum fb__mstate {
+	FB__M_FREE = 0,
+	FB__M_INFLIGHT,  /* record sent (or in the outbox) */
+	FB__M_READY      /* complete, waiting for the caller */
+};
+
+/* The master's own view of a slot.  Decisions are made from this, never
+ * from worker-written board fields alone. */
+struct fb__mslot {
+	TAILQ_ENTRY(fb__mslot) ms_link; /* ready queue */
+	uint64_t ms_seq;
+	uint32_t ms_code;
+	uint32_t ms_worker;
+	uint32_t ms_len;
+	uint32_t ms_state;      /* enum fb__mstate */
+	unsigned ms_attempts;
+	enum fb_outcome ms_outcome;
+	int ms_status;
+	size_t ms_result_len;
+	pid_t ms_pid;
+	int64_t ms_deadline_ns; /* 0: none */
+	uint64_t ms_run_ns;
+};
+TAILQ_HEAD(fb__slotq, fb__mslot);
+
+struct fb__worker {
+	pid_t w_pid;             /* -1: no process */
+	int w_pidfd;
+	int w_task[2];           /* read end (kept by master), write end */
+	struct fb__outbox w_out;
+	unsigned w_inflight;
+	unsigned w_restarts;
+	int w_last_status;
+	int w_active;            /* takes new tasks */
+	uint64_t w_tasks_sent;
+	unsigned w_recycle_at;   /* 0: never */
+	unsigned w_fails;        /* consecutive deaths before ready */
+	int64_t w_kill_at_ns;    /* SIGKILL deadline after SIGTERM */
+	int w_kill_stage;        /* 0 none, 1 TERM sent, 2 KILL sent */
+	int w_replace;           /* respawn when it exits (recycling) */
+	int64_t w_respawn_at_ns; /* back-off: spawn again then; 0: not due */
+};
+
+/* epoll tags: kind in the high 32 bits, index in the low. */
+#define FB__EV_DONE 1u
+#define FB__EV_PIDFD 2u
+#define FB__EV_OUT 3u
+#define FB__EV_TIMER 4u
+#define FB__EV(kind, idx) (((uint64_t)(kind) << 32) | (uint32_t)(idx))
+
+enum fb__pstate { FB__P_NEW = 0, FB__P_RUNNING, FB__P_STOPPING, FB__P_STOPPED,
+    FB__P_FAILED };
+
+struct fb_pool {
+	struct fb_config p_cfg;
+	int *p_keep;             /* copy of cfg.keep_fds */
+	struct fb__board p_board;
+	struct fb__registry p_reg;
+	enum fb__pstate p_state;
+	int p_epfd;
+	int p_done[2];           /* completion pipe: master reads [0] */
+	int p_timerfd;
+	struct fb__reader p_done_rd;
+	struct fb__worker *p_workers;  /* max_workers entries */
+	unsigned p_nworkers;           /* rows in use: 0..p_nworkers-1 */
+	unsigned p_rr;
+	struct fb__mslot *p_slots;
+	uint32_t *p_free;              /* stack of free slot indices */
+	uint32_t p_nfree;
+	struct fb__slotq p_ready;      /* complete, oldest first */
+	struct fb__slotq p_pending;    /* waiting for a live worker */
+	unsigned p_inflight;
+	uint64_t p_seq;
+	struct fb_counters p_ctr;
+	uint64_t p_rand;
+};
+
+void fb__log(const struct fb_pool *, enum fb_log_level, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* pool.c, used by supervise.c */
+int fb__dispatch(struct fb_pool *, uint32_t slot);
+void fb__complete(struct fb_pool *, uint32_t slot, enum fb_outcome, int status,
+    size_t result_len);
+int fb__flush_all(struct fb_pool *);
+int fb__collect(struct fb_pool *, uint32_t slot);
+
+/* supervise.c */
+int fb__spawn(struct fb_pool *, unsigned index);
+void fb__worker_lost(struct fb_pool *, unsigned index, int wstatus);
+int fb__reap(struct fb_pool *, unsigned index, int block);
+int fb__timers(struct fb_pool *);
+int fb__stop_workers(struct fb_pool *, int64_t deadline_ns);
+int fb__retire(struct fb_pool *);
+
+/* Ticket encoding: sequence in the high 48 bits, slot in the low 16. */
+#define FB__TICKET(seq, slot) (((uint64_t)(seq) << 16) | (uint64_t)(slot))
+#define FB__TICKET_SLOT(t) ((uint32_t)((t) & 0xffffu))
+#define FB__TICKET_SEQ(t) ((t) >> 16)
+
+#endif /* FB_INTERNAL_H */

@@ -1,0 +1,752 @@
+/*
+ * pool.c - the master's API: create, register, start, submit, collect,
+ * shutdown, destroy.  Worker lifecycles live in supervise.c.
+ */
+#include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define FB__MAX_KEEP 32
+
+void
+fb__log(const struct fb_pool *p, enum fb_log_level lv, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	if (p->p_cfg.log == NULL)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	p->p_cfg.log(p->p_cfg.log_arg, lv, buf);
+}
+
+void
+fb_config_init(struct fb_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->workers = 4;
+	cfg->slot_size = 4096;
+	cfg->policy = FB_POLICY_ROUND_ROBIN;
+	cfg->key_mode = FB_BOARD_PRIVATE;
+	cfg->ftok_proj = 'F';
+	cfg->mode = 0600;
+	cfg->kill_grace_ms = 1000;
+	cfg->respawn_max = 5;
+}
+
+/* Fill defaults and check ranges; cfg is the pool's own copy. */
+static int
+config_check(struct fb_config *cfg)
+{
+	size_t i;
+
+	if (cfg->workers == 0 || cfg->workers > FB_WORKERS_MAX)
+		return -EINVAL;
+	if (cfg->max_workers < cfg->workers)
+		cfg->max_workers = cfg->workers;
+	if (cfg->max_workers > FB_WORKERS_MAX)
+		return -EINVAL;
+	if (cfg->slots == 0)
+		cfg->slots = cfg->workers * 64 > FB_SLOTS_MAX ? FB_SLOTS_MAX :
+		    cfg->workers * 64;
+	if (cfg->slots > FB_SLOTS_MAX)
+		return -EINVAL;
+	if (cfg->result_size == 0)
+		cfg->result_size = cfg->slot_size;
+	if (cfg->slot_size > UINT32_MAX || cfg->result_size > UINT32_MAX)
+		return -EINVAL;
+	if (cfg->mode == 0)
+		cfg->mode = 0600;
+	if (cfg->mode & ~0777u)
+		return -EINVAL;
+	if (cfg->policy != FB_POLICY_ROUND_ROBIN &&
+	    cfg->policy != FB_POLICY_LEAST_LOADED)
+		return -EINVAL;
+	if (cfg->nkeep_fds > FB__MAX_KEEP ||
+	    (cfg->nkeep_fds > 0 && cfg->keep_fds == NULL))
+		return -EINVAL;
+	for (i = 0; i < cfg->nkeep_fds; i++)
+		if (cfg->keep_fds[i] < 0)
+			return -EBADF;
+	if (cfg->kill_grace_ms == 0)
+		cfg->kill_grace_ms = 1000;
+	if (cfg->respawn_max == 0)
+		cfg->respawn_max = 5;
+	return 0;
+}
+
+static int
+epoll_add(int epfd, int fd, uint32_t events, uint64_t tag)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.u64 = tag;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+		return -errno;
+	return 0;
+}
+
+int
+fb_pool_create(struct fb_pool **poolp, const struct fb_config *cfg)
+{
+	struct fb__geometry g;
+	struct fb_pool *p;
+	unsigned i;
+	int r;
+
+	*poolp = NULL;
+	if (cfg == NULL)
+		return -EINVAL;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return -ENOMEM;
+	p->p_cfg = *cfg;
+	p->p_epfd = p->p_timerfd = -1;
+	p->p_done[0] = p->p_done[1] = -1;
+	p->p_board.b_shmid = -1;
+	TAILQ_INIT(&p->p_ready);
+	TAILQ_INIT(&p->p_pending);
+	if ((r = config_check(&p->p_cfg)) < 0)
+		goto fail;
+	cfg = &p->p_cfg;
+	if (cfg->nkeep_fds > 0) {
+		if ((p->p_keep = calloc(cfg->nkeep_fds, sizeof(int))) == NULL)
+			goto nomem;
+		memcpy(p->p_keep, cfg->keep_fds, cfg->nkeep_fds * sizeof(int));
+		p->p_cfg.keep_fds = p->p_keep;
+	}
+
+	p->p_workers = calloc(cfg->max_workers, sizeof(*p->p_workers));
+	p->p_slots = calloc(cfg->slots, sizeof(*p->p_slots));
+	p->p_free = calloc(cfg->slots, sizeof(*p->p_free));
+	if (p->p_workers == NULL || p->p_slots == NULL || p->p_free == NULL)
+		goto nomem;
+	for (i = 0; i < cfg->max_workers; i++) {
+		p->p_workers[i].w_pid = -1;
+		p->p_workers[i].w_pidfd = -1;
+		p->p_workers[i].w_task[0] = p->p_workers[i].w_task[1] = -1;
+		p->p_workers[i].w_last_status = -1;
+	}
+	/* Each slot has at most one record in flight, so an outbox the size
+	 * of all slots can never overflow. */
+	for (i = 0; i < cfg->max_workers; i++)
+		if ((r = fb__outbox_init(&p->p_workers[i].w_out,
+		    (size_t)cfg->slots * sizeof(struct fb__rec))) < 0)
+			goto fail;
+	for (i = 0; i < cfg->slots; i++)
+		p->p_free[i] = cfg->slots - 1 - i;
+	p->p_nfree = cfg->slots;
+
+	g.g_max_workers = cfg->max_workers;
+	g.g_slots = cfg->slots;
+	g.g_slot_size = cfg->slot_size;
+	g.g_result_size = cfg->result_size;
+	if ((r = fb__board_create(&p->p_board, &g, cfg)) < 0)
+		goto fail;
+
+	if ((p->p_epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		goto syserr;
+	if ((r = fb__pipe(p->p_done, 0)) < 0)
+		goto fail;
+	if ((r = fb__set_nonblock(p->p_done[0], 1)) < 0)
+		goto fail;
+	if ((r = epoll_add(p->p_epfd, p->p_done[0], EPOLLIN,
+	    FB__EV(FB__EV_DONE, 0))) < 0)
+		goto fail;
+	p->p_timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC |
+	    TFD_NONBLOCK);
+	if (p->p_timerfd == -1)
+		goto syserr;
+	if ((r = epoll_add(p->p_epfd, p->p_timerfd, EPOLLIN,
+	    FB__EV(FB__EV_TIMER, 0))) < 0)
+		goto fail;
+	p->p_rand = (uint64_t)fb__now_ns() ^ ((uint64_t)getpid() << 32);
+	p->p_state = FB__P_NEW;
+	*poolp = p;
+	return 0;
+
+syserr:
+	r = -errno;
+	goto fail;
+nomem:
+	r = -ENOMEM;
+fail:
+	p->p_state = FB__P_STOPPED;
+	fb_pool_destroy(p);
+	return r;
+}
+
+int
+fb_pool_register(struct fb_pool *p, uint32_t code, fb_handler_fn fn,
+    void *arg)
+{
+	if (p->p_state != FB__P_NEW)
+		return -EBUSY;
+	return fb__registry_add(&p->p_reg, code, fn, arg);
+}
+
+int
+fb_pool_start(struct fb_pool *p)
+{
+	unsigned i;
+	int r;
+
+	if (p->p_state != FB__P_NEW)
+		return -EBUSY;
+	p->p_state = FB__P_RUNNING;
+	for (i = 0; i < p->p_cfg.workers; i++) {
+		if ((r = fb__spawn(p, i)) < 0) {
+			p->p_nworkers = i;
+			(void)fb__stop_workers(p, fb__now_ns());
+			p->p_state = FB__P_STOPPED;
+			return r;
+		}
+		p->p_nworkers = i + 1;
+	}
+	return 0;
+}
+
+static int
+pick_worker(struct fb_pool *p)
+{
+	struct fb__worker *w;
+	unsigned i, k, best = 0;
+	int found = 0;
+
+	for (k = 0; k < p->p_nworkers; k++) {
+		i = (p->p_rr + k) % p->p_nworkers;
+		w = &p->p_workers[i];
+		if (!w->w_active)
+			continue;
+		if (p->p_cfg.policy == FB_POLICY_ROUND_ROBIN) {
+			p->p_rr = i + 1;
+			return (int)i;
+		}
+		if (!found || w->w_inflight < p->p_workers[best].w_inflight) {
+			best = i;
+			found = 1;
+		}
+	}
+	if (!found)
+		return -1;
+	p->p_rr = best + 1;
+	return (int)best;
+}
+
+/*
+ * Give a queued slot to a worker: publish QUEUED, then put its record in
+ * the worker's outbox.  The caller flushes.  With no live worker the slot
+ * waits on p_pending until fb__spawn brings one.
+ */
+int
+fb__dispatch(struct fb_pool *p, uint32_t slot)
+{
+	struct fb__mslot *ms = &p->p_slots[slot];
+	struct fb__slot_row *sr = &p->p_board.b_slots[slot];
+	struct fb__worker *w;
+	struct fb__rec rec;
+	int wi;
+
+	if ((wi = pick_worker(p)) < 0) {
+		ms->ms_worker = UINT32_MAX;
+		TAILQ_INSERT_TAIL(&p->p_pending, ms, ms_link);
+		return 0;
+	}
+	w = &p->p_workers[wi];
+	ms->ms_worker = (uint32_t)wi;
+	ms->ms_pid = w->w_pid;
+	sr->sr_worker = (uint32_t)wi;
+	sr->sr_code = ms->ms_code;
+	sr->sr_seq = ms->ms_seq;
+	sr->sr_len = ms->ms_len;
+	atomic_store_explicit(&sr->sr_state, FB__SLOT_QUEUED,
+	    memory_order_release);
+	rec.r_slot = slot;
+	rec.r_aux = ms->ms_code;
+	rec.r_seq = ms->ms_seq;
+	w->w_inflight++;
+	w->w_tasks_sent++;
+	if (w->w_recycle_at != 0 && w->w_tasks_sent >= w->w_recycle_at)
+		w->w_active = 0; /* supervise.c retires it after the flush */
+	return fb__outbox_put(&w->w_out, &rec);
+}
+
+int
+fb__flush_all(struct fb_pool *p)
+{
+	struct epoll_event ev;
+	struct fb__worker *w;
+	unsigned i;
+	int r;
+
+	for (i = 0; i < p->p_nworkers; i++) {
+		w = &p->p_workers[i];
+		if (w->w_out.ob_len == 0 || w->w_task[1] == -1)
+			continue;
+		if ((r = fb__outbox_flush(&w->w_out, w->w_task[1])) < 0)
+			return r;
+		if (r == 0) {
+			/* Pipe full: be told when it drains. */
+			memset(&ev, 0, sizeof(ev));
+			ev.events = EPOLLOUT | EPOLLONESHOT;
+			ev.data.u64 = FB__EV(FB__EV_OUT, i);
+			if (epoll_ctl(p->p_epfd, EPOLL_CTL_MOD, w->w_task[1],
+			    &ev) == -1 && (errno != ENOENT || epoll_ctl(p->p_epfd,
+			    EPOLL_CTL_ADD, w->w_task[1], &ev) == -1))
+				return -errno;
+		}
+	}
+	return fb__retire(p);
+}
+
+static int
+wait_events(struct fb_pool *p, int64_t deadline)
+{
+	struct epoll_event ev;
+	int64_t left;
+	int ms, n;
+
+	ms = -1;
+	if (deadline >= 0) {
+		left = deadline - fb__now_ns();
+		ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+	}
+	do
+		n = epoll_wait(p->p_epfd, &ev, 1, ms);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -errno;
+	return fb_pool_process(p);
+}
+
+static uint32_t
+take_slot(struct fb_pool *p)
+{
+	return p->p_free[--p->p_nfree];
+}
+
+int
+fb_pool_submit(struct fb_pool *p, uint32_t code, const void *payload,
+    size_t len, int flags, fb_ticket_t *ticket)
+{
+	struct fb__mslot *ms;
+	uint32_t slot;
+	int r;
+
+	if (p->p_state != FB__P_RUNNING)
+		return p->p_state == FB__P_FAILED ? -ECHILD : -ESHUTDOWN;
+	if (code >= FB_CODE_RESERVED && code != FB_CODE_FDLIST)
+		return -EINVAL;
+	if (len > p->p_cfg.slot_size)
+		return -EMSGSIZE;
+	if (payload == NULL && len > 0)
+		return -EINVAL;
+	while (p->p_nfree == 0) {
+		if ((r = fb_pool_process(p)) < 0)
+			return r;
+		if (p->p_nfree > 0)
+			break;
+		if (flags & FB_NONBLOCK)
+			return -EAGAIN;
+		if (p->p_inflight == 0)
+			return -EDEADLK;
+		if ((r = wait_events(p, -1)) < 0)
+			return r;
+		if (p->p_state != FB__P_RUNNING)
+			return -ECHILD;
+	}
+	slot = take_slot(p);
+	ms = &p->p_slots[slot];
+	ms->ms_seq = ++p->p_seq;
+	ms->ms_code = code;
+	ms->ms_len = (uint32_t)len;
+	ms->ms_state = FB__M_INFLIGHT;
+	ms->ms_attempts = 0;
+	ms->ms_outcome = FB_DONE;
+	ms->ms_status = 0;
+	ms->ms_result_len = 0;
+	ms->ms_run_ns = 0;
+	ms->ms_deadline_ns = 0;
+	if (len > 0)
+		memcpy(fb__board_payload(&p->p_board, slot), payload, len);
+	p->p_inflight++;
+	p->p_ctr.c_submitted++;
+	if ((r = fb__dispatch(p, slot)) < 0 || (r = fb__flush_all(p)) < 0)
+		return r; /* the slot stays in flight: supervision owns it */
+	*ticket = FB__TICKET(ms->ms_seq, slot);
+	return 0;
+}
+
+int
+fb_pool_fd(const struct fb_pool *p)
+{
+	return p->p_epfd;
+}
+
+/*
+ * Mark a slot complete.  result_len must already be checked against the
+ * slot's result capacity.
+ */
+void
+fb__complete(struct fb_pool *p, uint32_t slot, enum fb_outcome oc, int status,
+    size_t result_len)
+{
+	struct fb__mslot *ms = &p->p_slots[slot];
+	struct fb__worker *w;
+
+	if (ms->ms_worker < p->p_cfg.max_workers) {
+		w = &p->p_workers[ms->ms_worker];
+		if (w->w_inflight > 0)
+			w->w_inflight--;
+	}
+	ms->ms_state = FB__M_READY;
+	ms->ms_outcome = oc;
+	ms->ms_status = status;
+	ms->ms_result_len = result_len;
+	TAILQ_INSERT_TAIL(&p->p_ready, ms, ms_link);
+	p->p_inflight--;
+	switch (oc) {
+	case FB_DONE: p->p_ctr.c_done++; break;
+	case FB_FAILED: p->p_ctr.c_failed++; break;
+	case FB_NOHANDLER: p->p_ctr.c_nohandler++; break;
+	case FB_CRASHED: p->p_ctr.c_crashed++; break;
+	case FB_TIMEDOUT: p->p_ctr.c_timedout++; break;
+	case FB_BADRESULT: p->p_ctr.c_badresult++; break;
+	case FB_CANCELLED: p->p_ctr.c_cancelled++; break;
+	}
+}
+
+/*
+ * Read the board row of a slot a worker says it finished, trusting none of
+ * what the worker wrote until it is checked.  Returns 1 if the slot was
+ * finished, 0 if the board does not say so (yet).
+ */
+int
+fb__collect(struct fb_pool *p, uint32_t slot)
+{
+	struct fb__mslot *ms = &p->p_slots[slot];
+	struct fb__slot_row *sr = &p->p_board.b_slots[slot];
+	enum fb_outcome oc;
+	uint32_t st, len;
+
+	st = atomic_load_explicit(&sr->sr_state, memory_order_acquire);
+	if ((st != FB__SLOT_DONE && st != FB__SLOT_FAILED) ||
+	    sr->sr_seq != ms->ms_seq)
+		return 0;
+	len = sr->sr_result_len;
+	oc = (enum fb_outcome)sr->sr_outcome;
+	if (st == FB__SLOT_DONE)
+		oc = FB_DONE;
+	else if (oc != FB_FAILED && oc != FB_NOHANDLER && oc != FB_BADRESULT)
+		oc = FB_BADRESULT;
+	if (len > p->p_board.b_result_size) {
+		oc = FB_BADRESULT;
+		len = 0;
+	}
+	if (sr->sr_t_end > sr->sr_t_start)
+		ms->ms_run_ns = (uint64_t)(sr->sr_t_end - sr->sr_t_start);
+	ms->ms_attempts++;
+	fb__complete(p, slot, oc, sr->sr_status, oc == FB_BADRESULT ? 0 : len);
+	return 1;
+}
+
+static int
+drain_done(struct fb_pool *p)
+{
+	struct fb__rec recs[FB__RBUF_RECS];
+	struct fb__mslot *ms;
+	size_t i, n;
+	ssize_t r;
+	int done = 0;
+
+	for (;;) {
+		r = fb__reader_fill(&p->p_done_rd, p->p_done[0]);
+		if (r == -EAGAIN)
+			break;
+		if (r < 0 && r != -ENOBUFS)
+			return (int)r;
+		n = fb__reader_take(&p->p_done_rd, recs, FB__RBUF_RECS);
+		for (i = 0; i < n; i++) {
+			/* A record is a hint: check it names a slot we sent to
+			 * that worker, with that sequence, still in flight. */
+			if (recs[i].r_slot >= p->p_cfg.slots)
+				continue;
+			ms = &p->p_slots[recs[i].r_slot];
+			if (ms->ms_state != FB__M_INFLIGHT ||
+			    ms->ms_seq != recs[i].r_seq ||
+			    ms->ms_worker != recs[i].r_aux)
+				continue;
+			done += fb__collect(p, recs[i].r_slot);
+		}
+	}
+	return done;
+}
+
+int
+fb_pool_process(struct fb_pool *p)
+{
+	struct epoll_event evs[64];
+	uint32_t kind, idx;
+	int i, n, r, done = 0;
+
+	do
+		n = epoll_wait(p->p_epfd, evs, 64, 0);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -errno;
+	for (i = 0; i < n; i++) {
+		kind = (uint32_t)(evs[i].data.u64 >> 32);
+		idx = (uint32_t)evs[i].data.u64;
+		switch (kind) {
+		case FB__EV_DONE:
+			if ((r = drain_done(p)) < 0)
+				return r;
+			done += r;
+			break;
+		case FB__EV_PIDFD:
+			/* Completions first: a worker that finished a task and
+			 * then died must not have that task called crashed. */
+			if ((r = drain_done(p)) < 0)
+				return r;
+			done += r;
+			if ((r = fb__reap(p, idx, 0)) < 0)
+				return r;
+			break;
+		case FB__EV_TIMER:
+			if ((r = fb__timers(p)) < 0)
+				return r;
+			break;
+		case FB__EV_OUT:
+			break; /* flushed below */
+		}
+	}
+	if ((r = fb__flush_all(p)) < 0)
+		return r;
+	return done;
+}
+
+static void
+release_slot(struct fb_pool *p, uint32_t slot)
+{
+	struct fb__mslot *ms = &p->p_slots[slot];
+
+	TAILQ_REMOVE(&p->p_ready, ms, ms_link);
+	ms->ms_state = FB__M_FREE;
+	ms->ms_seq = 0;
+	atomic_store_explicit(&p->p_board.b_slots[slot].sr_state,
+	    FB__SLOT_FREE, memory_order_release);
+	p->p_free[p->p_nfree++] = slot;
+}
+
+static int
+take_result(struct fb_pool *p, uint32_t slot, struct fb_result *res,
+    void *buf, size_t cap)
+{
+	struct fb__mslot *ms = &p->p_slots[slot];
+
+	memset(res, 0, sizeof(*res));
+	res->r_ticket = FB__TICKET(ms->ms_seq, slot);
+	res->r_code = ms->ms_code;
+	res->r_outcome = ms->ms_outcome;
+	res->r_status = ms->ms_status;
+	res->r_worker = ms->ms_worker;
+	res->r_pid = ms->ms_pid;
+	res->r_attempts = ms->ms_attempts;
+	res->r_len = ms->ms_result_len;
+	res->r_run_ns = ms->ms_run_ns;
+	if (ms->ms_result_len > cap)
+		return -ENOBUFS;
+	if (ms->ms_result_len > 0)
+		memcpy(buf, fb__board_result(&p->p_board, slot),
+		    ms->ms_result_len);
+	release_slot(p, slot);
+	return 0;
+}
+
+int
+fb_pool_result(struct fb_pool *p, fb_ticket_t t, struct fb_result *res,
+    void *buf, size_t cap)
+{
+	uint32_t slot = FB__TICKET_SLOT(t);
+	struct fb__mslot *ms;
+
+	if (slot >= p->p_cfg.slots)
+		return -ENOENT;
+	ms = &p->p_slots[slot];
+	if (ms->ms_state == FB__M_FREE || ms->ms_seq != FB__TICKET_SEQ(t))
+		return -ENOENT;
+	if (ms->ms_state == FB__M_INFLIGHT)
+		return -EAGAIN;
+	return take_result(p, slot, res, buf, cap);
+}
+
+static int64_t
+deadline_of(int timeout_ms)
+{
+	if (timeout_ms < 0)
+		return -1;
+	return fb__now_ns() + (int64_t)timeout_ms * 1000000;
+}
+
+int
+fb_pool_wait(struct fb_pool *p, fb_ticket_t t, struct fb_result *res,
+    void *buf, size_t cap, int timeout_ms)
+{
+	int64_t deadline = deadline_of(timeout_ms);
+	int r;
+
+	for (;;) {
+		if ((r = fb_pool_result(p, t, res, buf, cap)) != -EAGAIN)
+			return r;
+		if (deadline >= 0 && fb__now_ns() >= deadline)
+			return -ETIMEDOUT;
+		if ((r = wait_events(p, deadline)) < 0)
+			return r;
+	}
+}
+
+int
+fb_pool_next(struct fb_pool *p, struct fb_result *res, void *buf, size_t cap,
+    int timeout_ms)
+{
+	int64_t deadline = deadline_of(timeout_ms);
+	struct fb__mslot *ms;
+	int r;
+
+	if ((r = fb_pool_process(p)) < 0)
+		return r;
+	for (;;) {
+		if ((ms = TAILQ_FIRST(&p->p_ready)) != NULL)
+			return take_result(p, (uint32_t)(ms - p->p_slots), res,
+			    buf, cap);
+		if (p->p_inflight == 0)
+			return -ENOENT;
+		if (deadline >= 0 && fb__now_ns() >= deadline)
+			return -ETIMEDOUT;
+		if ((r = wait_events(p, deadline)) < 0)
+			return r;
+	}
+}
+
+unsigned
+fb_pool_pending(const struct fb_pool *p)
+{
+	return p->p_cfg.slots - p->p_nfree;
+}
+
+int
+fb_pool_shutdown(struct fb_pool *p, int timeout_ms)
+{
+	int64_t deadline = deadline_of(timeout_ms);
+	int r;
+
+	if (p->p_state == FB__P_NEW || p->p_state == FB__P_STOPPED) {
+		p->p_state = FB__P_STOPPED;
+		return 0;
+	}
+	if (p->p_state == FB__P_RUNNING)
+		p->p_state = FB__P_STOPPING;
+	/* Drain: let what is in flight finish, up to the deadline. */
+	while (p->p_inflight > 0 && TAILQ_EMPTY(&p->p_pending) &&
+	    (deadline < 0 || fb__now_ns() < deadline))
+		if ((r = wait_events(p, deadline)) < 0)
+			break;
+	r = fb__stop_workers(p, deadline);
+	p->p_state = FB__P_STOPPED;
+	return r;
+}
+
+void
+fb_pool_destroy(struct fb_pool *p)
+{
+	unsigned i;
+
+	if (p == NULL)
+		return;
+	if (p->p_state != FB__P_NEW && p->p_state != FB__P_STOPPED)
+		(void)fb_pool_shutdown(p, 0);
+	if (p->p_workers != NULL) {
+		for (i = 0; i < p->p_cfg.max_workers; i++) {
+			fb__close(&p->p_workers[i].w_task[0]);
+			fb__close(&p->p_workers[i].w_task[1]);
+			fb__close(&p->p_workers[i].w_pidfd);
+			fb__outbox_free(&p->p_workers[i].w_out);
+		}
+	}
+	fb__close(&p->p_done[0]);
+	fb__close(&p->p_done[1]);
+	fb__close(&p->p_timerfd);
+	fb__close(&p->p_epfd);
+	fb__board_close(&p->p_board);
+	fb__registry_free(&p->p_reg);
+	free(p->p_workers);
+	free(p->p_slots);
+	free(p->p_free);
+	free(p->p_keep);
+	free(p);
+}
+
+int
+fb_pool_stat(const struct fb_pool *p, struct fb_board_stat *st)
+{
+	return fb__board_stat(&p->p_board, st);
+}
+
+unsigned
+fb_pool_workers(const struct fb_pool *p)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < p->p_nworkers; i++)
+		if (p->p_workers[i].w_pid != -1)
+			n++;
+	return n;
+}
+
+int
+fb_pool_worker_info(const struct fb_pool *p, unsigned index,
+    struct fb_worker_info *wi)
+{
+	const struct fb__worker_row *row;
+	const struct fb__worker *w;
+	uint32_t st;
+
+	if (index >= p->p_cfg.max_workers)
+		return -EINVAL;
+	row = &p->p_board.b_workers[index];
+	w = &p->p_workers[index];
+	memset(wi, 0, sizeof(*wi));
+	wi->wi_index = index;
+	wi->wi_pid = w->w_pid == -1 ? 0 : w->w_pid;
+	st = atomic_load_explicit(&row->wr_state, memory_order_acquire);
+	wi->wi_state = w->w_pid == -1 || st > FB_WORKER_EXITING ?
+	    FB_WORKER_DEAD : (enum fb_worker_state)st;
+	wi->wi_generation = row->wr_generation;
+	wi->wi_tasks = atomic_load_explicit(&row->wr_tasks,
+	    memory_order_relaxed);
+	wi->wi_slot = atomic_load_explicit(&row->wr_slot, memory_order_relaxed);
+	wi->wi_code = atomic_load_explicit(&row->wr_code, memory_order_relaxed);
+	wi->wi_inflight = w->w_inflight;
+	wi->wi_restarts = w->w_restarts;
+	wi->wi_last_status = w->w_last_status;
+	return 0;
+}
+
+void
+fb_pool_counters(const struct fb_pool *p, struct fb_counters *c)
+{
+	*c = p->p_ctr;
+}

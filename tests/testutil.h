@@ -1,0 +1,93 @@
+/*
+ * testutil.h - helpers shared by the test programs: hang guard, leak
+ * checks (fds, children, segments).
+ */
+#ifndef FB_TESTUTIL_H
+#define FB_TESTUTIL_H
+
+#include <sys/types.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "forkboard.h"
+
+/* Hang guard: SIGALRM's default action kills the test program, which the
+ * harness reports as a failure.  Each test re-arms it. */
+#define TU_GUARD(sec) alarm(sec)
+
+static inline int
+tu_count_fds(void)
+{
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;
+}
+
+/* No child of ours is left, zombie or alive. */
+static inline void
+tu_assert_no_children(void)
+{
+	errno = 0;
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+}
+
+/* The segment is gone from the kernel. */
+static inline void
+tu_assert_shm_gone(int shmid)
+{
+	struct shmid_ds ds;
+
+	assert_int_equal(shmctl(shmid, IPC_STAT, &ds), -1);
+	assert_true(errno == EINVAL || errno == EIDRM);
+}
+
+static inline int64_t
+tu_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline void
+tu_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* Is pid alive (and not a zombie of ours)? */
+static inline int
+tu_alive(pid_t pid)
+{
+	return kill(pid, 0) == 0;
+}
+
+#endif /* FB_TESTUTIL_H */
