@@ -123,7 +123,8 @@ struct fb_task {
 
 /*
  * A handler runs in a worker process.  Return 0 for success (the task ends
- * DONE); any other value ends it FAILED with that value as fb_result.status.
+ * DONE); any other value ends it FAILED with that value as r_status
+ * (by convention a positive errno value, or an application code).
  * A handler may crash: the core never assumes it cannot.
  */
 typedef int (*fb_handler_fn)(struct fb_task *task, void *arg);
@@ -155,6 +156,13 @@ struct fb_config {
 	fb_log_fn log;             /* optional */
 	void *log_arg;
 
+	/* Runs in each new worker after its descriptors are set up, before
+	 * it takes tasks (open a connection, drop privileges...).  Non-zero
+	 * makes the worker exit before it is ready: a worker that keeps
+	 * doing so trips the crash-loop guard (respawn_max). */
+	int (*worker_init)(unsigned index, void *arg);
+	void *worker_init_arg;
+
 	/* main()'s argc/argv, optional.  With them, workers rewrite their
 	 * argv so ps shows "forkboard: worker N idle|busy code X"
 	 * (setproctitle).  Without them, only the short name (comm) is set,
@@ -169,6 +177,12 @@ struct fb_config {
 	unsigned max_tasks;        /* recycle a worker after this many tasks */
 	unsigned max_tasks_jitter; /* + random [0, jitter] to spread recycling */
 	unsigned respawn_max;      /* failures before the pool gives up; default 5 */
+
+	/* Latency.  Spin up to spin_us microseconds before sleeping: a worker
+	 * that ran out of tasks watches for more, fb_pool_wait() watches its
+	 * task's slot.  Off (0) by default: it burns CPU to save the
+	 * scheduler's wake-up time. */
+	unsigned spin_us;
 };
 
 /* Terminal state of a task, as fb_result.outcome. */
@@ -201,7 +215,7 @@ struct fb_board_stat {
 	int bs_shmid;
 	key_t bs_key;            /* IPC_PRIVATE (0) once removed */
 	size_t bs_size;          /* bytes asked for */
-	size_t bs_size_pages;    /* bs_size rounded up to the page size */
+	size_t bs_size_rounded;  /* bs_size rounded up to whole pages, in bytes */
 	unsigned bs_mode;        /* permission bits */
 	int bs_removed;          /* IPC_RMID already done (SHM_DEST) */
 	unsigned long bs_nattch; /* processes attached */
@@ -260,6 +274,16 @@ struct fb_fdinfo {
 
 /* Submit flags. */
 #define FB_NONBLOCK 0x1 /* full board: return -EAGAIN instead of waiting */
+#define FB_DEFER 0x2    /* keep the task record in the master until
+                           fb_pool_flush() or any call that processes or
+                           waits: many tasks, one write per worker */
+
+/* One task of a batch, for fb_pool_submit_batch(). */
+struct fb_job {
+	uint32_t j_code;
+	const void *j_payload;
+	size_t j_len;
+};
 
 /* Return a static message for a negative errno value from this API. */
 const char *fb_strerror(int err);
@@ -300,11 +324,14 @@ int fb_pool_start(struct fb_pool *pool);
 /*
  * Submit a task: copy len bytes of payload into a free slot and send its
  * record to a worker.  On success *ticket names the task.
+ * Tickets of one pool increase with every successful submit.
  * Errors: -EMSGSIZE (len > slot_size; nothing is taken), -EINVAL (code 0
  * is fine, reserved codes other than FB_CODE_FDLIST are not), -ESHUTDOWN
- * (pool stopped or not started), -EAGAIN (board full and FB_NONBLOCK),
- * -EDEADLK (board full, nothing in flight: every slot holds a finished
- * result nobody has taken, so waiting could never end).
+ * (pool stopped or not started), -ECHILD (the pool failed: workers kept
+ * dying before they were ready), -EAGAIN (board full and FB_NONBLOCK, in
+ * every case), -EDEADLK (board full without FB_NONBLOCK, and nothing in
+ * flight: every slot holds a finished result nobody has taken, so waiting
+ * could never end).
  * Without FB_NONBLOCK a full board makes the call process completions and
  * wait until a slot is free.
  */
@@ -312,11 +339,78 @@ int fb_pool_submit(struct fb_pool *pool, uint32_t code, const void *payload,
     size_t len, int flags, fb_ticket_t *ticket);
 
 /*
+ * Submit n tasks in one call: each worker gets all its records in one
+ * write.  tickets[i] names jobs[i].  Returns how many were accepted, in
+ * order: all n, or fewer when the board filled up under FB_NONBLOCK (the
+ * rest were not taken).  A job that cannot be accepted at all (-EMSGSIZE,
+ * -EINVAL) stops the batch there: the count before it is returned, or the
+ * error if it was the first.  Other errors as fb_pool_submit().
+ */
+int fb_pool_submit_batch(struct fb_pool *pool, const struct fb_job *jobs,
+    size_t n, int flags, fb_ticket_t *tickets);
+
+/* Send the records of FB_DEFER submits now. */
+int fb_pool_flush(struct fb_pool *pool);
+
+/*
+ * Zero-copy submit, step 1: take a free slot and get its payload area,
+ * *cap bytes, inside the board, to write the payload in place.
+ * Errors: -EAGAIN (board full and FB_NONBLOCK), -EDEADLK, -ESHUTDOWN,
+ * -ECHILD as fb_pool_submit().
+ */
+int fb_pool_reserve(struct fb_pool *pool, int flags, void **payload,
+    size_t *cap, fb_ticket_t *ticket);
+
+/*
+ * Zero-copy submit, step 2: send the reserved slot's task, len bytes of
+ * payload, code.  flags: FB_DEFER.  Errors: -ENOENT (not a reservation),
+ * -EALREADY (already committed), -EMSGSIZE (len > cap: still reserved),
+ * -EINVAL (reserved code).
+ */
+int fb_pool_commit(struct fb_pool *pool, fb_ticket_t ticket, uint32_t code,
+    size_t len, int flags);
+
+/*
+ * Zero-copy results: like fb_pool_next(), but *data points at the result
+ * inside the board (res->r_len bytes) instead of copying it.  The slot
+ * stays taken, and *data valid, until fb_pool_release(res->r_ticket).
+ */
+int fb_pool_next_view(struct fb_pool *pool, struct fb_result *res,
+    const void **data, int timeout_ms);
+
+/* Like fb_pool_wait(), without copying: release the ticket when done. */
+int fb_pool_wait_view(struct fb_pool *pool, fb_ticket_t ticket,
+    struct fb_result *res, const void **data, int timeout_ms);
+
+/*
+ * Give back a slot held by fb_pool_reserve() (not committed) or by a
+ * view.  Errors: -ENOENT (unknown ticket, or not held: in flight, or
+ * complete but not viewed).
+ */
+int fb_pool_release(struct fb_pool *pool, fb_ticket_t ticket);
+
+/*
  * The descriptor to poll (POLLIN / EPOLLIN / EV_READ) from an event loop:
  * it is readable when fb_pool_process() has work to do (completions,
  * worker exits, timers).  Valid from fb_pool_create() to destroy.
  */
 int fb_pool_fd(const struct fb_pool *pool);
+
+/*
+ * Give tasks of this code their own timeout (ms; 0: the pool's
+ * task_timeout_ms).  A task running longer gets its worker SIGTERMed, then
+ * SIGKILLed kill_grace_ms later; it ends FB_TIMEDOUT (never retried) and
+ * the worker is replaced.  Errors: -ENOENT (code not registered).
+ */
+int fb_pool_set_timeout(struct fb_pool *pool, uint32_t code, unsigned ms);
+
+/*
+ * Run n workers from now on (1..max_workers).  Growing forks at once.
+ * Shrinking stops sending to the workers above n and closes their pipes:
+ * they finish every task they were given, then exit.  Nothing is lost.
+ * Errors: -EINVAL, -ESHUTDOWN, -ECHILD.
+ */
+int fb_pool_resize(struct fb_pool *pool, unsigned n);
 
 /*
  * Handle everything that is ready without blocking.  Returns the number of
@@ -373,12 +467,13 @@ void fb_pool_destroy(struct fb_pool *pool);
 /* The board segment's kernel view and geometry. */
 int fb_pool_stat(const struct fb_pool *pool, struct fb_board_stat *st);
 
-/* Number of workers the pool runs now. */
+/* Number of worker processes alive now (0 after fb_pool_shutdown()). */
 unsigned fb_pool_workers(const struct fb_pool *pool);
 
 /*
  * Copy scoreboard row index into *wi.  Errors: -EINVAL (index out of
- * range).  Rows up to max_workers exist; unused rows are DEAD.
+ * range).  Rows up to max_workers exist; unused rows, and every row after
+ * fb_pool_shutdown(), read DEAD.
  */
 int fb_pool_worker_info(const struct fb_pool *pool, unsigned index,
     struct fb_worker_info *wi);

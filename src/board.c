@@ -205,7 +205,7 @@ fb__board_stat(const struct fb__board *b, struct fb_board_stat *st)
 	st->bs_shmid = b->b_shmid;
 	st->bs_key = ds.shm_perm.__key;
 	st->bs_size = ds.shm_segsz;
-	st->bs_size_pages = FB__ALIGN(ds.shm_segsz, (size_t)(pg > 0 ? pg : 4096));
+	st->bs_size_rounded = FB__ALIGN(ds.shm_segsz, (size_t)(pg > 0 ? pg : 4096));
 	st->bs_mode = ds.shm_perm.mode & 0777;
 	st->bs_removed = (ds.shm_perm.mode & SHM_DEST) != 0;
 	st->bs_nattch = ds.shm_nattch;

@@ -61,7 +61,7 @@ struct fb__worker_row {
 	uint32_t wr_generation;
 	_Atomic uint32_t wr_slot;
 	_Atomic uint32_t wr_code;
-	uint32_t wr_pad;
+	_Atomic uint32_t wr_doorbell; /* bumped by the master per flush */
 	_Atomic uint64_t wr_tasks;
 	_Atomic int64_t wr_changed_ns;
 } __attribute__((aligned(FB__CACHELINE)));
@@ -160,12 +160,24 @@ int fb__close_except(const int *keep, size_t n);
 int fb__count_fds(void);
 int64_t fb__now_ns(void);
 
+/* In spin loops: tell the CPU we are waiting. */
+static inline void
+fb__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
 /* ---- handler registry (registry.c) -------------------------------------- */
 
 struct fb__handler {
 	uint32_t h_code;
 	fb_handler_fn h_fn;
 	void *h_arg;
+	unsigned h_timeout_ms;   /* master side only; 0: pool default */
 };
 
 struct fb__registry {
@@ -194,6 +206,9 @@ struct fb__worker_args {
 	const struct fb__registry *wa_registry;
 	int wa_argc;
 	char **wa_argv;
+	int64_t wa_spin_ns;
+	int (*wa_init)(unsigned, void *);
+	void *wa_init_arg;
 };
 
 void fb__worker_main(const struct fb__worker_args *) __attribute__((noreturn));
@@ -203,8 +218,10 @@ int fb__worker_fdlist(struct fb_task *);
 
 enum fb__mstate {
 	FB__M_FREE = 0,
+	FB__M_RESERVED,  /* fb_pool_reserve: the caller writes the payload */
 	FB__M_INFLIGHT,  /* record sent (or in the outbox) */
-	FB__M_READY      /* complete, waiting for the caller */
+	FB__M_READY,     /* complete, waiting for the caller */
+	FB__M_VIEWED     /* complete, result lent out until release */
 };
 
 /* The master's own view of a slot.  Decisions are made from this, never
@@ -221,7 +238,9 @@ struct fb__mslot {
 	int ms_status;
 	size_t ms_result_len;
 	pid_t ms_pid;
-	int64_t ms_deadline_ns; /* 0: none */
+	unsigned ms_timeout_ms; /* 0: none */
+	int ms_timedout;        /* its worker was killed for it */
+	int64_t ms_sent_ns;     /* when dispatched */
 	uint64_t ms_run_ns;
 };
 TAILQ_HEAD(fb__slotq, fb__mslot);
@@ -238,9 +257,7 @@ struct fb__worker {
 	uint64_t w_tasks_sent;
 	unsigned w_recycle_at;   /* 0: never */
 	unsigned w_fails;        /* consecutive deaths before ready */
-	int64_t w_kill_at_ns;    /* SIGKILL deadline after SIGTERM */
-	int w_kill_stage;        /* 0 none, 1 TERM sent, 2 KILL sent */
-	int w_replace;           /* respawn when it exits (recycling) */
+	int64_t w_kill_at_ns;    /* SIGKILL due (task timeout escalation) */
 	int64_t w_respawn_at_ns; /* back-off: spawn again then; 0: not due */
 };
 
@@ -265,7 +282,9 @@ struct fb_pool {
 	int p_timerfd;
 	struct fb__reader p_done_rd;
 	struct fb__worker *p_workers;  /* max_workers entries */
-	unsigned p_nworkers;           /* rows in use: 0..p_nworkers-1 */
+	unsigned p_nworkers;           /* rows ever used: 0..p_nworkers-1 */
+	unsigned p_target;             /* rows that should run: 0..target-1 */
+	unsigned p_timed;              /* in flight with a timeout */
 	unsigned p_rr;
 	struct fb__mslot *p_slots;
 	uint32_t *p_free;              /* stack of free slot indices */
@@ -288,6 +307,10 @@ void fb__complete(struct fb_pool *, uint32_t slot, enum fb_outcome, int status,
 int fb__flush_all(struct fb_pool *);
 int fb__collect(struct fb_pool *, uint32_t slot);
 
+/* submit.c, result.c */
+int fb__wait_events(struct fb_pool *, int64_t deadline_ns);
+int fb__spin_wait(struct fb_pool *, uint32_t slot);
+
 /* supervise.c */
 int fb__spawn(struct fb_pool *, unsigned index);
 void fb__worker_lost(struct fb_pool *, unsigned index, int wstatus);
@@ -295,6 +318,8 @@ int fb__reap(struct fb_pool *, unsigned index, int block);
 int fb__timers(struct fb_pool *);
 int fb__stop_workers(struct fb_pool *, int64_t deadline_ns);
 int fb__retire(struct fb_pool *);
+int fb__resize(struct fb_pool *, unsigned n);
+void fb__arm_timer(struct fb_pool *);
 
 /* Ticket encoding: sequence in the high 48 bits, slot in the low 16. */
 #define FB__TICKET(seq, slot) (((uint64_t)(seq) << 16) | (uint64_t)(slot))

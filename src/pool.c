@@ -207,6 +207,7 @@ fb_pool_start(struct fb_pool *p)
 	if (p->p_state != FB__P_NEW)
 		return -EBUSY;
 	p->p_state = FB__P_RUNNING;
+	p->p_target = p->p_cfg.workers;
 	for (i = 0; i < p->p_cfg.workers; i++) {
 		if ((r = fb__spawn(p, i)) < 0) {
 			p->p_nworkers = i;
@@ -219,175 +220,26 @@ fb_pool_start(struct fb_pool *p)
 	return 0;
 }
 
-static int
-pick_worker(struct fb_pool *p)
-{
-	struct fb__worker *w;
-	unsigned i, k, best = 0;
-	int found = 0;
-
-	for (k = 0; k < p->p_nworkers; k++) {
-		i = (p->p_rr + k) % p->p_nworkers;
-		w = &p->p_workers[i];
-		if (!w->w_active)
-			continue;
-		if (p->p_cfg.policy == FB_POLICY_ROUND_ROBIN) {
-			p->p_rr = i + 1;
-			return (int)i;
-		}
-		if (!found || w->w_inflight < p->p_workers[best].w_inflight) {
-			best = i;
-			found = 1;
-		}
-	}
-	if (!found)
-		return -1;
-	p->p_rr = best + 1;
-	return (int)best;
-}
-
-/*
- * Give a queued slot to a worker: publish QUEUED, then put its record in
- * the worker's outbox.  The caller flushes.  With no live worker the slot
- * waits on p_pending until fb__spawn brings one.
- */
 int
-fb__dispatch(struct fb_pool *p, uint32_t slot)
+fb_pool_set_timeout(struct fb_pool *p, uint32_t code, unsigned ms)
 {
-	struct fb__mslot *ms = &p->p_slots[slot];
-	struct fb__slot_row *sr = &p->p_board.b_slots[slot];
-	struct fb__worker *w;
-	struct fb__rec rec;
-	int wi;
+	struct fb__handler *h;
 
-	if ((wi = pick_worker(p)) < 0) {
-		ms->ms_worker = UINT32_MAX;
-		TAILQ_INSERT_TAIL(&p->p_pending, ms, ms_link);
-		return 0;
-	}
-	w = &p->p_workers[wi];
-	ms->ms_worker = (uint32_t)wi;
-	ms->ms_pid = w->w_pid;
-	sr->sr_worker = (uint32_t)wi;
-	sr->sr_code = ms->ms_code;
-	sr->sr_seq = ms->ms_seq;
-	sr->sr_len = ms->ms_len;
-	atomic_store_explicit(&sr->sr_state, FB__SLOT_QUEUED,
-	    memory_order_release);
-	rec.r_slot = slot;
-	rec.r_aux = ms->ms_code;
-	rec.r_seq = ms->ms_seq;
-	w->w_inflight++;
-	w->w_tasks_sent++;
-	if (w->w_recycle_at != 0 && w->w_tasks_sent >= w->w_recycle_at)
-		w->w_active = 0; /* supervise.c retires it after the flush */
-	return fb__outbox_put(&w->w_out, &rec);
+	if ((h = (struct fb__handler *)fb__registry_find(&p->p_reg, code)) ==
+	    NULL)
+		return -ENOENT;
+	h->h_timeout_ms = ms;
+	return 0;
 }
 
 int
-fb__flush_all(struct fb_pool *p)
+fb_pool_resize(struct fb_pool *p, unsigned n)
 {
-	struct epoll_event ev;
-	struct fb__worker *w;
-	unsigned i;
-	int r;
-
-	for (i = 0; i < p->p_nworkers; i++) {
-		w = &p->p_workers[i];
-		if (w->w_out.ob_len == 0 || w->w_task[1] == -1)
-			continue;
-		if ((r = fb__outbox_flush(&w->w_out, w->w_task[1])) < 0)
-			return r;
-		if (r == 0) {
-			/* Pipe full: be told when it drains. */
-			memset(&ev, 0, sizeof(ev));
-			ev.events = EPOLLOUT | EPOLLONESHOT;
-			ev.data.u64 = FB__EV(FB__EV_OUT, i);
-			if (epoll_ctl(p->p_epfd, EPOLL_CTL_MOD, w->w_task[1],
-			    &ev) == -1 && (errno != ENOENT || epoll_ctl(p->p_epfd,
-			    EPOLL_CTL_ADD, w->w_task[1], &ev) == -1))
-				return -errno;
-		}
-	}
-	return fb__retire(p);
-}
-
-static int
-wait_events(struct fb_pool *p, int64_t deadline)
-{
-	struct epoll_event ev;
-	int64_t left;
-	int ms, n;
-
-	ms = -1;
-	if (deadline >= 0) {
-		left = deadline - fb__now_ns();
-		ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
-	}
-	do
-		n = epoll_wait(p->p_epfd, &ev, 1, ms);
-	while (n == -1 && errno == EINTR);
-	if (n == -1)
-		return -errno;
-	return fb_pool_process(p);
-}
-
-static uint32_t
-take_slot(struct fb_pool *p)
-{
-	return p->p_free[--p->p_nfree];
-}
-
-int
-fb_pool_submit(struct fb_pool *p, uint32_t code, const void *payload,
-    size_t len, int flags, fb_ticket_t *ticket)
-{
-	struct fb__mslot *ms;
-	uint32_t slot;
-	int r;
-
+	if (n == 0 || n > p->p_cfg.max_workers)
+		return -EINVAL;
 	if (p->p_state != FB__P_RUNNING)
 		return p->p_state == FB__P_FAILED ? -ECHILD : -ESHUTDOWN;
-	if (code >= FB_CODE_RESERVED && code != FB_CODE_FDLIST)
-		return -EINVAL;
-	if (len > p->p_cfg.slot_size)
-		return -EMSGSIZE;
-	if (payload == NULL && len > 0)
-		return -EINVAL;
-	while (p->p_nfree == 0) {
-		if ((r = fb_pool_process(p)) < 0)
-			return r;
-		if (p->p_nfree > 0)
-			break;
-		if (flags & FB_NONBLOCK)
-			return -EAGAIN;
-		if (p->p_inflight == 0)
-			return -EDEADLK;
-		if ((r = wait_events(p, -1)) < 0)
-			return r;
-		if (p->p_state != FB__P_RUNNING)
-			return -ECHILD;
-	}
-	slot = take_slot(p);
-	ms = &p->p_slots[slot];
-	ms->ms_seq = ++p->p_seq;
-	ms->ms_code = code;
-	ms->ms_len = (uint32_t)len;
-	ms->ms_state = FB__M_INFLIGHT;
-	ms->ms_attempts = 0;
-	ms->ms_outcome = FB_DONE;
-	ms->ms_status = 0;
-	ms->ms_result_len = 0;
-	ms->ms_run_ns = 0;
-	ms->ms_deadline_ns = 0;
-	if (len > 0)
-		memcpy(fb__board_payload(&p->p_board, slot), payload, len);
-	p->p_inflight++;
-	p->p_ctr.c_submitted++;
-	if ((r = fb__dispatch(p, slot)) < 0 || (r = fb__flush_all(p)) < 0)
-		return r; /* the slot stays in flight: supervision owns it */
-	*ticket = FB__TICKET(ms->ms_seq, slot);
-	return 0;
+	return fb__resize(p, n);
 }
 
 int
@@ -412,6 +264,8 @@ fb__complete(struct fb_pool *p, uint32_t slot, enum fb_outcome oc, int status,
 		if (w->w_inflight > 0)
 			w->w_inflight--;
 	}
+	if (ms->ms_timeout_ms != 0)
+		p->p_timed--;
 	ms->ms_state = FB__M_READY;
 	ms->ms_outcome = oc;
 	ms->ms_status = status;
@@ -538,121 +392,14 @@ fb_pool_process(struct fb_pool *p)
 	return done;
 }
 
-static void
-release_slot(struct fb_pool *p, uint32_t slot)
-{
-	struct fb__mslot *ms = &p->p_slots[slot];
-
-	TAILQ_REMOVE(&p->p_ready, ms, ms_link);
-	ms->ms_state = FB__M_FREE;
-	ms->ms_seq = 0;
-	atomic_store_explicit(&p->p_board.b_slots[slot].sr_state,
-	    FB__SLOT_FREE, memory_order_release);
-	p->p_free[p->p_nfree++] = slot;
-}
-
-static int
-take_result(struct fb_pool *p, uint32_t slot, struct fb_result *res,
-    void *buf, size_t cap)
-{
-	struct fb__mslot *ms = &p->p_slots[slot];
-
-	memset(res, 0, sizeof(*res));
-	res->r_ticket = FB__TICKET(ms->ms_seq, slot);
-	res->r_code = ms->ms_code;
-	res->r_outcome = ms->ms_outcome;
-	res->r_status = ms->ms_status;
-	res->r_worker = ms->ms_worker;
-	res->r_pid = ms->ms_pid;
-	res->r_attempts = ms->ms_attempts;
-	res->r_len = ms->ms_result_len;
-	res->r_run_ns = ms->ms_run_ns;
-	if (ms->ms_result_len > cap)
-		return -ENOBUFS;
-	if (ms->ms_result_len > 0)
-		memcpy(buf, fb__board_result(&p->p_board, slot),
-		    ms->ms_result_len);
-	release_slot(p, slot);
-	return 0;
-}
-
-int
-fb_pool_result(struct fb_pool *p, fb_ticket_t t, struct fb_result *res,
-    void *buf, size_t cap)
-{
-	uint32_t slot = FB__TICKET_SLOT(t);
-	struct fb__mslot *ms;
-
-	if (slot >= p->p_cfg.slots)
-		return -ENOENT;
-	ms = &p->p_slots[slot];
-	if (ms->ms_state == FB__M_FREE || ms->ms_seq != FB__TICKET_SEQ(t))
-		return -ENOENT;
-	if (ms->ms_state == FB__M_INFLIGHT)
-		return -EAGAIN;
-	return take_result(p, slot, res, buf, cap);
-}
-
-static int64_t
-deadline_of(int timeout_ms)
-{
-	if (timeout_ms < 0)
-		return -1;
-	return fb__now_ns() + (int64_t)timeout_ms * 1000000;
-}
-
-int
-fb_pool_wait(struct fb_pool *p, fb_ticket_t t, struct fb_result *res,
-    void *buf, size_t cap, int timeout_ms)
-{
-	int64_t deadline = deadline_of(timeout_ms);
-	int r;
-
-	for (;;) {
-		if ((r = fb_pool_result(p, t, res, buf, cap)) != -EAGAIN)
-			return r;
-		if (deadline >= 0 && fb__now_ns() >= deadline)
-			return -ETIMEDOUT;
-		if ((r = wait_events(p, deadline)) < 0)
-			return r;
-	}
-}
-
-int
-fb_pool_next(struct fb_pool *p, struct fb_result *res, void *buf, size_t cap,
-    int timeout_ms)
-{
-	int64_t deadline = deadline_of(timeout_ms);
-	struct fb__mslot *ms;
-	int r;
-
-	if ((r = fb_pool_process(p)) < 0)
-		return r;
-	for (;;) {
-		if ((ms = TAILQ_FIRST(&p->p_ready)) != NULL)
-			return take_result(p, (uint32_t)(ms - p->p_slots), res,
-			    buf, cap);
-		if (p->p_inflight == 0)
-			return -ENOENT;
-		if (deadline >= 0 && fb__now_ns() >= deadline)
-			return -ETIMEDOUT;
-		if ((r = wait_events(p, deadline)) < 0)
-			return r;
-	}
-}
-
-unsigned
-fb_pool_pending(const struct fb_pool *p)
-{
-	return p->p_cfg.slots - p->p_nfree;
-}
-
 int
 fb_pool_shutdown(struct fb_pool *p, int timeout_ms)
 {
-	int64_t deadline = deadline_of(timeout_ms);
+	int64_t deadline = -1;
 	int r;
 
+	if (timeout_ms >= 0)
+		deadline = fb__now_ns() + (int64_t)timeout_ms * 1000000;
 	if (p->p_state == FB__P_NEW || p->p_state == FB__P_STOPPED) {
 		p->p_state = FB__P_STOPPED;
 		return 0;
@@ -662,7 +409,7 @@ fb_pool_shutdown(struct fb_pool *p, int timeout_ms)
 	/* Drain: let what is in flight finish, up to the deadline. */
 	while (p->p_inflight > 0 && TAILQ_EMPTY(&p->p_pending) &&
 	    (deadline < 0 || fb__now_ns() < deadline))
-		if ((r = wait_events(p, deadline)) < 0)
+		if ((r = fb__wait_events(p, deadline)) < 0)
 			break;
 	r = fb__stop_workers(p, deadline);
 	p->p_state = FB__P_STOPPED;

@@ -41,6 +41,7 @@ fb__registry_add(struct fb__registry *rg, uint32_t code, fb_handler_fn fn,
 	rg->rg_tab[i].h_code = code;
 	rg->rg_tab[i].h_fn = fn;
 	rg->rg_tab[i].h_arg = arg;
+	rg->rg_tab[i].h_timeout_ms = 0;
 	rg->rg_len++;
 	return 0;
 }

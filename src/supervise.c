@@ -68,6 +68,9 @@ child(struct fb_pool *p, unsigned i, pid_t ppid)
 	a.wa_registry = &p->p_reg;
 	a.wa_argc = p->p_cfg.argc;
 	a.wa_argv = p->p_cfg.argv;
+	a.wa_spin_ns = (int64_t)p->p_cfg.spin_us * 1000;
+	a.wa_init = p->p_cfg.worker_init;
+	a.wa_init_arg = p->p_cfg.worker_init_arg;
 	fb__worker_main(&a);
 }
 
@@ -130,10 +133,9 @@ fb__spawn(struct fb_pool *p, unsigned i)
 	w->w_pid = pid;
 	row->wr_pid = (int32_t)pid;
 	w->w_active = 1;
-	w->w_replace = 0;
 	w->w_inflight = 0;
 	w->w_tasks_sent = 0;
-	w->w_kill_stage = 0;
+	w->w_kill_at_ns = 0;
 	w->w_respawn_at_ns = 0;
 	w->w_out.ob_len = 0;
 	w->w_recycle_at = 0;
@@ -150,18 +152,30 @@ fail:
 	return r;
 }
 
+/* Task deadlines are checked this often while timed tasks are in flight:
+ * the master cannot know when a queued task starts without polling. */
+#define FB__TICK_NS 10000000LL
+
 static void
-arm_timer(struct fb_pool *p)
+earliest(int64_t *next, int64_t t)
+{
+	if (t != 0 && (*next == 0 || t < *next))
+		*next = t;
+}
+
+void
+fb__arm_timer(struct fb_pool *p)
 {
 	struct itimerspec its;
 	int64_t next = 0, now = fb__now_ns(), t;
 	unsigned i;
 
 	for (i = 0; i < p->p_nworkers; i++) {
-		t = p->p_workers[i].w_respawn_at_ns;
-		if (t != 0 && (next == 0 || t < next))
-			next = t;
+		earliest(&next, p->p_workers[i].w_respawn_at_ns);
+		earliest(&next, p->p_workers[i].w_kill_at_ns);
 	}
+	if (p->p_timed > 0)
+		earliest(&next, now + FB__TICK_NS);
 	memset(&its, 0, sizeof(its));
 	if (next != 0) {
 		t = next > now ? next - now : 1;
@@ -245,6 +259,12 @@ fb__worker_lost(struct fb_pool *p, unsigned i, int st)
 		    memory_order_acquire);
 		if (bst == FB__SLOT_RUNNING) {
 			ms->ms_attempts++;
+			if (ms->ms_timedout) {
+				ms->ms_run_ns = (uint64_t)(fb__now_ns() -
+				    ms->ms_sent_ns);
+				fb__complete(p, s, FB_TIMEDOUT, st, 0);
+				continue;
+			}
 			if (!running || ms->ms_attempts > p->p_cfg.retries) {
 				fb__complete(p, s, FB_CRASHED, st, 0);
 				continue;
@@ -258,9 +278,10 @@ fb__worker_lost(struct fb_pool *p, unsigned i, int st)
 		(void)fb__dispatch(p, s);
 	}
 	w->w_inflight = 0;
-	if (running && (w->w_replace || i < p->p_nworkers))
-		respawn_later(p, i, was_ready || w->w_replace);
-	arm_timer(p);
+	w->w_kill_at_ns = 0;
+	if (running && i < p->p_target)
+		respawn_later(p, i, was_ready);
+	fb__arm_timer(p);
 }
 
 /* Reap worker i if it has exited (or wait for it, if block).  Returns 1
@@ -287,6 +308,47 @@ fb__reap(struct fb_pool *p, unsigned i, int block)
 	return 1;
 }
 
+/*
+ * Kill the worker of every running task past its deadline: SIGTERM now,
+ * SIGKILL kill_grace_ms later.  The start time is the worker's word, so it
+ * is only believed when it is after the dispatch and not in the future.
+ */
+static void
+task_deadlines(struct fb_pool *p, int64_t now)
+{
+	struct fb__slot_row *sr;
+	struct fb__mslot *ms;
+	struct fb__worker *w;
+	int64_t start;
+	uint32_t s;
+
+	for (s = 0; s < p->p_cfg.slots && p->p_timed > 0; s++) {
+		ms = &p->p_slots[s];
+		if (ms->ms_state != FB__M_INFLIGHT || ms->ms_timeout_ms == 0 ||
+		    ms->ms_timedout || ms->ms_worker >= p->p_nworkers)
+			continue;
+		sr = &p->p_board.b_slots[s];
+		if (atomic_load_explicit(&sr->sr_state, memory_order_acquire) !=
+		    FB__SLOT_RUNNING || sr->sr_seq != ms->ms_seq)
+			continue;
+		start = sr->sr_t_start;
+		if (start < ms->ms_sent_ns || start > now)
+			start = ms->ms_sent_ns;
+		if (now - start < (int64_t)ms->ms_timeout_ms * 1000000)
+			continue;
+		w = &p->p_workers[ms->ms_worker];
+		if (w->w_pid == -1)
+			continue;
+		ms->ms_timedout = 1;
+		fb__log(p, FB_LOG_WARN, "task in slot %u timed out; stopping "
+		    "worker %u", s, ms->ms_worker);
+		(void)kill(w->w_pid, SIGTERM);
+		w->w_active = 0; /* no more tasks: it is going away */
+		w->w_kill_at_ns = now + (int64_t)p->p_cfg.kill_grace_ms *
+		    1000000;
+	}
+}
+
 int
 fb__timers(struct fb_pool *p)
 {
@@ -298,6 +360,15 @@ fb__timers(struct fb_pool *p)
 
 	while (read(p->p_timerfd, &junk, sizeof(junk)) > 0)
 		;
+	task_deadlines(p, now);
+	for (i = 0; i < p->p_nworkers; i++) {
+		w = &p->p_workers[i];
+		if (w->w_kill_at_ns != 0 && w->w_kill_at_ns <= now &&
+		    w->w_pid != -1) {
+			(void)kill(w->w_pid, SIGKILL);
+			w->w_kill_at_ns = 0;
+		}
+	}
 	for (i = 0; i < p->p_nworkers; i++) {
 		w = &p->p_workers[i];
 		if (w->w_respawn_at_ns == 0 || w->w_respawn_at_ns > now)
@@ -313,7 +384,7 @@ fb__timers(struct fb_pool *p)
 			respawn_later(p, i, 0);
 		}
 	}
-	arm_timer(p);
+	fb__arm_timer(p);
 	return 0;
 }
 
@@ -330,10 +401,41 @@ fb__retire(struct fb_pool *p)
 		if (w->w_active || w->w_pid == -1 || w->w_task[1] == -1 ||
 		    w->w_out.ob_len != 0)
 			continue;
-		w->w_replace = w->w_recycle_at != 0;
 		fb__close(&w->w_task[1]);
 	}
 	return 0;
+}
+
+/*
+ * Run n workers.  Growing spawns the missing rows (a row whose old process
+ * is still draining respawns when it exits).  Shrinking stops giving tasks
+ * to rows n and up and closes their pipes: they finish what they hold and
+ * exit, and are not replaced.
+ */
+int
+fb__resize(struct fb_pool *p, unsigned n)
+{
+	struct fb__worker *w;
+	unsigned i;
+	int r;
+
+	p->p_target = n;
+	for (i = n; i < p->p_nworkers; i++) {
+		w = &p->p_workers[i];
+		w->w_active = 0;
+		w->w_respawn_at_ns = 0;
+	}
+	for (i = 0; i < n; i++) {
+		w = &p->p_workers[i];
+		if (w->w_pid != -1 || w->w_respawn_at_ns != 0)
+			continue;
+		if (i >= p->p_nworkers)
+			p->p_nworkers = i + 1;
+		w->w_fails = 0;
+		if ((r = fb__spawn(p, i)) < 0)
+			return r;
+	}
+	return fb__flush_all(p);
 }
 
 static void
@@ -383,8 +485,9 @@ reap_until(struct fb_pool *p, int64_t deadline)
 
 /*
  * Close every task write end the master holds, then reap every worker.
- * Workers still alive at the deadline (or kill_grace_ms from now if it has
- * passed) get SIGTERM, then SIGKILL kill_grace_ms later.  Returns 0 or
+ * Workers still alive at the deadline get SIGTERM, then SIGKILL
+ * kill_grace_ms later.  With no deadline, or nothing left in flight, the
+ * deadline is kill_grace_ms from now.  Returns 0 or
  * -ETIMEDOUT when signals were needed.
  */
 int
@@ -404,9 +507,12 @@ fb__stop_workers(struct fb_pool *p, int64_t deadline)
 			(void)fb__outbox_flush(&w->w_out, w->w_task[1]);
 		w->w_active = 0;
 		w->w_respawn_at_ns = 0;
+		w->w_kill_at_ns = 0;
 		fb__close(&w->w_task[1]);
 	}
-	if (deadline < 0 || deadline <= fb__now_ns())
+	/* Idle workers leave at once on EOF: give them the grace.  Busy ones
+	 * past the deadline get SIGTERM now. */
+	if (deadline < 0 || (deadline <= fb__now_ns() && p->p_inflight == 0))
 		deadline = fb__now_ns() + grace;
 	if (reap_until(p, deadline) > 0) {
 		killed = 1;
@@ -421,6 +527,6 @@ fb__stop_workers(struct fb_pool *p, int64_t deadline)
 		TAILQ_REMOVE(&p->p_pending, ms, ms_link);
 		fb__complete(p, (uint32_t)(ms - p->p_slots), FB_CANCELLED, 0, 0);
 	}
-	arm_timer(p);
+	fb__arm_timer(p);
 	return killed ? -ETIMEDOUT : 0;
 }

@@ -180,6 +180,21 @@ run_one(struct wctx *c, const struct fb__rec *rec)
 		flush_done(c);
 }
 
+/* Before blocking in read(), watch the doorbell the master rings after
+ * each write, for up to spin_us: a wake-up from sleep costs far more. */
+static void
+spin(struct wctx *c, uint32_t bell)
+{
+	int64_t end = fb__now_ns() + c->c_args->wa_spin_ns;
+
+	do {
+		if (atomic_load_explicit(&c->c_row->wr_doorbell,
+		    memory_order_acquire) != bell)
+			return;
+		fb__cpu_relax();
+	} while (fb__now_ns() < end);
+}
+
 static void
 reset_signals(void)
 {
@@ -205,6 +220,7 @@ fb__worker_main(const struct fb__worker_args *a)
 	struct wctx c;
 	int keep[2 + 64];
 	char name[16];
+	uint32_t bell;
 	size_t i, n, nkeep = 0;
 	ssize_t r;
 
@@ -231,10 +247,14 @@ fb__worker_main(const struct fb__worker_args *a)
 		c.c_title = 1;
 	}
 	rd.rd_have = 0;
+	if (a->wa_init != NULL && a->wa_init(a->wa_index, a->wa_init_arg) != 0)
+		_exit(1); /* not ready: the master counts it towards give-up */
 	show(&c, 0, 0);
 	set_state(&c, FB_WORKER_IDLE);
 
 	for (;;) {
+		bell = atomic_load_explicit(&c.c_row->wr_doorbell,
+		    memory_order_acquire);
 		r = fb__reader_fill(&rd, a->wa_task_fd);
 		if (r == 0)
 			break; /* every write end closed: drain done, leave */
@@ -243,11 +263,15 @@ fb__worker_main(const struct fb__worker_args *a)
 		n = fb__reader_take(&rd, recs, FB__RBUF_RECS);
 		for (i = 0; i < n; i++)
 			run_one(&c, &recs[i]);
-		flush_done(&c);
+		/* Idle before the master hears of the last completion, so a
+		 * master that sees every result also sees the worker idle. */
 		if (n > 0) {
 			set_state(&c, FB_WORKER_IDLE);
 			show(&c, 0, 0);
 		}
+		flush_done(&c);
+		if (a->wa_spin_ns > 0)
+			spin(&c, bell);
 	}
 	set_state(&c, FB_WORKER_EXITING);
 	flush_done(&c);

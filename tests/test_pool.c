@@ -534,9 +534,9 @@ test_board_stat(void **state)
 	assert_int_equal(st.bs_slots, 16);
 	assert_int_equal(st.bs_slot_size, 1024);
 	assert_true(st.bs_size >= 16 * 2048u);
-	assert_int_equal(st.bs_size_pages % 4096, 0);
-	assert_true(st.bs_size_pages >= st.bs_size &&
-	    st.bs_size_pages - st.bs_size < 4096);
+	assert_int_equal(st.bs_size_rounded % 4096, 0);
+	assert_true(st.bs_size_rounded >= st.bs_size &&
+	    st.bs_size_rounded - st.bs_size < 4096);
 	/* Master plus three workers attached (they inherit the mapping). */
 	assert_int_equal(st.bs_nattch, 4);
 	finish(&f);

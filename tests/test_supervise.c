@@ -1,0 +1,583 @@
+/*
+ * test_supervise.c - a dead worker loses nothing: the task it was running
+ * is reported with its cause (or retried), the tasks it never read go to
+ * live workers, and a new worker takes its place.  A dead master leaves
+ * no worker and no segment.  Workers that die before they are ready stop
+ * the pool instead of fork-bombing it.  Chaos: random SIGKILLs under load.
+ */
+#include "testutil.h"
+
+#include <sys/prctl.h>
+
+#define C_SLEEP 1
+#define C_MIX 2
+#define C_MIXSLOW 5
+
+static int
+h_sleep(struct fb_task *t, void *arg)
+{
+	uint32_t ms = 0;
+
+	(void)arg;
+	memcpy(&ms, t->t_payload, t->t_len < 4 ? t->t_len : 4);
+	tu_sleep_ms(ms);
+	memcpy(t->t_result, &ms, sizeof(ms));
+	t->t_result_len = sizeof(ms);
+	return 0;
+}
+
+/* result = 64-bit mix of the payload's 8 bytes */
+static uint64_t
+mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static int
+h_mix(struct fb_task *t, void *arg)
+{
+	int64_t end;
+	uint64_t x;
+
+	if (t->t_len != 8)
+		return 1;
+	if (arg != NULL) {
+		/* Busy for ~20 us, so kills land mid-task too. */
+		end = tu_now_us() + 20;
+		while (tu_now_us() < end)
+			;
+	}
+	memcpy(&x, t->t_payload, 8);
+	x = mix(x);
+	memcpy(t->t_result, &x, 8);
+	t->t_result_len = 8;
+	return 0;
+}
+
+static struct fb_pool *
+pool_new(unsigned workers, unsigned retries, int *shmid)
+{
+	struct fb_config cfg;
+	struct fb_board_stat st;
+	struct fb_pool *p;
+
+	fb_config_init(&cfg);
+	cfg.workers = workers;
+	cfg.slots = 64;
+	cfg.retries = retries;
+	assert_int_equal(fb_pool_create(&p, &cfg), 0);
+	assert_int_equal(fb_pool_register(p, C_SLEEP, h_sleep, NULL), 0);
+	assert_int_equal(fb_pool_register(p, C_MIX, h_mix, NULL), 0);
+	assert_int_equal(fb_pool_register(p, C_MIXSLOW, h_mix, p), 0);
+	assert_int_equal(fb_pool_start(p), 0);
+	assert_int_equal(fb_pool_stat(p, &st), 0);
+	*shmid = st.bs_shmid;
+	return p;
+}
+
+static void
+wait_busy(struct fb_pool *p, unsigned i, struct fb_worker_info *wi)
+{
+	int64_t t0 = tu_now_ms();
+
+	do {
+		assert_int_equal(fb_pool_worker_info(p, i, wi), 0);
+		assert_true(tu_now_ms() - t0 < 5000);
+	} while (wi->wi_state != FB_WORKER_BUSY);
+}
+
+static void
+kill_mid_task(unsigned retries)
+{
+	struct fb_pool *p;
+	struct fb_worker_info wi, wi2;
+	struct fb_result res;
+	struct fb_counters c;
+	fb_ticket_t slow, q[5];
+	uint32_t ms = 400, quick = 1, out;
+	int shmid, fds = tu_count_fds(), i;
+	pid_t victim;
+
+	TU_GUARD(20);
+	p = pool_new(1, retries, &shmid);
+	assert_int_equal(fb_pool_submit(p, C_SLEEP, &ms, 4, 0, &slow), 0);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(fb_pool_submit(p, C_SLEEP, &quick, 4, 0,
+		    &q[i]), 0);
+	wait_busy(p, 0, &wi);
+	victim = wi.wi_pid;
+	assert_int_equal(kill(victim, SIGKILL), 0);
+
+	assert_int_equal(fb_pool_wait(p, slow, &res, &out, sizeof(out), 5000),
+	    0);
+	if (retries == 0) {
+		assert_int_equal(res.r_outcome, FB_CRASHED);
+		assert_true(WIFSIGNALED(res.r_status));
+		assert_int_equal(WTERMSIG(res.r_status), SIGKILL);
+		assert_int_equal(res.r_pid, victim);
+		assert_int_equal(res.r_attempts, 1);
+	} else {
+		assert_int_equal(res.r_outcome, FB_DONE);
+		assert_int_equal(out, 400);
+		assert_int_equal(res.r_attempts, 2);
+		assert_true(res.r_pid != victim);
+	}
+	/* The tasks queued behind it were never read: all done, by the new
+	 * worker. */
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(fb_pool_wait(p, q[i], &res, &out, sizeof(out),
+		    5000), 0);
+		assert_int_equal(res.r_outcome, FB_DONE);
+		assert_true(res.r_pid != victim);
+		assert_int_equal(res.r_attempts, 1);
+	}
+	assert_int_equal(fb_pool_workers(p), 1);
+	assert_int_equal(fb_pool_worker_info(p, 0, &wi2), 0);
+	assert_true(wi2.wi_pid != victim && wi2.wi_pid > 0);
+	assert_true(wi2.wi_generation > wi.wi_generation);
+	assert_int_equal(wi2.wi_restarts, 1);
+	assert_true(WIFSIGNALED(wi2.wi_last_status));
+	fb_pool_counters(p, &c);
+	assert_int_equal(c.c_respawns, 1);
+	assert_int_equal(c.c_crashed, retries == 0);
+	assert_int_equal(c.c_retried, retries != 0);
+	assert_int_equal(fb_pool_shutdown(p, 5000), 0);
+	fb_pool_destroy(p);
+	tu_assert_no_children();
+	tu_assert_shm_gone(shmid);
+	assert_int_equal(tu_count_fds(), fds);
+}
+
+static void
+test_kill_no_retry(void **state)
+{
+	(void)state;
+	kill_mid_task(0);
+}
+
+static void
+test_kill_retry(void **state)
+{
+	(void)state;
+	kill_mid_task(1);
+}
+
+/*
+ * The master is SIGKILLed: its workers die within 1 s (PDEATHSIG) and the
+ * board goes with them.  The test is a subreaper, so the orphaned workers
+ * come to it and it can wait for them.
+ */
+static void
+test_master_death(void **state)
+{
+	struct {
+		int shmid;
+		pid_t pids[3];
+	} info;
+	int pfd[2], st, i;
+	pid_t master, w;
+	int64_t t0;
+
+	(void)state;
+	TU_GUARD(20);
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	assert_int_equal(pipe(pfd), 0);
+	if ((master = fork()) == 0) {
+		struct fb_worker_info wi;
+		struct fb_board_stat bs;
+		struct fb_pool *p;
+		int shmid;
+
+		close(pfd[0]);
+		p = pool_new(3, 0, &shmid);
+		(void)fb_pool_stat(p, &bs);
+		info.shmid = bs.bs_shmid;
+		for (i = 0; i < 3; i++) {
+			(void)fb_pool_worker_info(p, (unsigned)i, &wi);
+			info.pids[i] = wi.wi_pid;
+		}
+		if (write(pfd[1], &info, sizeof(info)) != sizeof(info))
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(pfd[1]);
+	assert_int_equal(read(pfd[0], &info, sizeof(info)), sizeof(info));
+	close(pfd[0]);
+	for (i = 0; i < 3; i++)
+		assert_true(info.pids[i] > 0 && tu_alive(info.pids[i]));
+	assert_int_equal(kill(master, SIGKILL), 0);
+	assert_int_equal(waitpid(master, &st, 0), master);
+	t0 = tu_now_ms();
+	for (i = 0; i < 3; i++) {
+		do
+			w = waitpid(info.pids[i], &st, WNOHANG);
+		while (w == 0 && tu_now_ms() - t0 < 1000 &&
+		    (tu_sleep_ms(5), 1));
+		/* PDEATHSIG (killed) or task pipe EOF (exit 0) won the race:
+		 * either way the worker is gone. */
+		assert_int_equal(w, info.pids[i]);
+		assert_true((WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) ||
+		    (WIFEXITED(st) && WEXITSTATUS(st) == 0));
+	}
+	assert_true(tu_now_ms() - t0 < 1000);
+	tu_assert_shm_gone(info.shmid);
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
+	tu_assert_no_children();
+}
+
+static int
+init_fails(unsigned index, void *arg)
+{
+	(void)index;
+	(void)arg;
+	return -1;
+}
+
+/* Workers that die before they are ready: back-off, then give up. */
+static void
+test_crash_loop(void **state)
+{
+	struct fb_config cfg;
+	struct fb_pool *p;
+	struct fb_result res;
+	struct fb_counters c;
+	fb_ticket_t t;
+	uint32_t ms = 1;
+	char buf[8];
+	int64_t t0;
+	int fds = tu_count_fds();
+
+	(void)state;
+	TU_GUARD(20);
+	fb_config_init(&cfg);
+	cfg.workers = 2;
+	cfg.respawn_max = 4;
+	cfg.worker_init = init_fails;
+	assert_int_equal(fb_pool_create(&p, &cfg), 0);
+	assert_int_equal(fb_pool_register(p, C_SLEEP, h_sleep, NULL), 0);
+	assert_int_equal(fb_pool_start(p), 0);
+	t0 = tu_now_ms();
+	assert_int_equal(fb_pool_submit(p, C_SLEEP, &ms, 4, 0, &t), 0);
+	/* It never runs: the pool gives up and cancels it. */
+	assert_int_equal(fb_pool_wait(p, t, &res, buf, sizeof(buf), 10000), 0);
+	assert_int_equal(res.r_outcome, FB_CANCELLED);
+	/* Back-off 50+100+200 ms before the 4th failure. */
+	assert_true(tu_now_ms() - t0 >= 300);
+	assert_int_equal(fb_pool_submit(p, C_SLEEP, &ms, 4, 0, &t), -ECHILD);
+	fb_pool_counters(p, &c);
+	assert_true(c.c_respawns >= 3 && c.c_respawns <= 6);
+	assert_int_equal(fb_pool_shutdown(p, 1000), 0);
+	fb_pool_destroy(p);
+	tu_assert_no_children();
+	assert_int_equal(tu_count_fds(), fds);
+}
+
+/*
+ * Chaos: FB_CHAOS_TASKS tasks (default 20 000) while a random worker is
+ * SIGKILLed every 2 ms.  Every ticket resolves exactly once; DONE results
+ * are right; nothing is lost.
+ */
+static void
+test_chaos(void **state)
+{
+	const char *e = getenv("FB_CHAOS_TASKS");
+	unsigned n = e ? (unsigned)atoi(e) : 20000, i, taken = 0, kills = 0;
+	unsigned done = 0, crashed = 0, dup = 0;
+	struct fb_worker_info wi;
+	struct fb_counters c;
+	struct fb_result res;
+	struct fb_pool *p;
+	uint8_t *seen;
+	uint64_t x, out;
+	fb_ticket_t t;
+	int shmid, fds = tu_count_fds(), r;
+	int64_t last_kill = tu_now_ms(), t0 = tu_now_ms();
+
+	(void)state;
+	TU_GUARD(600);
+	assert_non_null(seen = calloc(n + 1, 1));
+	p = pool_new(4, 3, &shmid);
+	for (i = 0; i < n || taken < n;) {
+		if (tu_now_ms() - last_kill >= 2) {
+			(void)fb_pool_worker_info(p, (unsigned)rand() % 4, &wi);
+			if (wi.wi_pid > 0 && kill(wi.wi_pid, SIGKILL) == 0)
+				kills++;
+			last_kill = tu_now_ms();
+		}
+		if (i < n) {
+			x = i;
+			r = fb_pool_submit(p, C_MIXSLOW, &x, 8, FB_NONBLOCK,
+			    &t);
+			if (r == 0) {
+				/* seq is 1-based and one per submit */
+				assert_int_equal(t >> 16, (uint64_t)i + 1);
+				i++;
+				continue;
+			}
+			assert_int_equal(r, -EAGAIN);
+		}
+		r = fb_pool_next(p, &res, &out, sizeof(out), 5000);
+		assert_int_equal(r, 0);
+		x = (res.r_ticket >> 16) - 1;
+		assert_true(x < n);
+		dup += seen[x]++;
+		taken++;
+		if (res.r_outcome == FB_DONE) {
+			assert_true(out == mix(x));
+			done++;
+		} else {
+			assert_int_equal(res.r_outcome, FB_CRASHED);
+			assert_int_equal(res.r_attempts, 4);
+			crashed++;
+		}
+	}
+	assert_int_equal(dup, 0);
+	assert_int_equal(taken, n);
+	assert_int_equal(done + crashed, n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(seen[i], 1);
+	fb_pool_counters(p, &c);
+	print_message("chaos: %u tasks, %u kills, %llu retried, %u done, %u "
+	    "crashed after 4 runs, 0 lost, 0 duplicated, %llu respawns, "
+	    "%lld ms\n", n, kills, (unsigned long long)c.c_retried, done,
+	    crashed, (unsigned long long)c.c_respawns,
+	    (long long)(tu_now_ms() - t0));
+	assert_true(kills > 0);
+	assert_true(c.c_retried > 0); /* kills did land mid-task */
+	assert_int_equal(c.c_done, done);
+	assert_int_equal(c.c_crashed, crashed);
+	assert_int_equal(fb_pool_shutdown(p, 5000), 0);
+	fb_pool_destroy(p);
+	free(seen);
+	tu_assert_no_children();
+	tu_assert_shm_gone(shmid);
+	assert_int_equal(tu_count_fds(), fds);
+}
+
+/* Ignores SIGTERM and sleeps for long. */
+static int
+h_stubborn(struct fb_task *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	signal(SIGTERM, SIG_IGN);
+	tu_sleep_ms(20000);
+	return 0;
+}
+
+static int
+h_pid(struct fb_task *t, void *arg)
+{
+	pid_t pid = getpid();
+
+	(void)arg;
+	memcpy(t->t_result, &pid, sizeof(pid));
+	t->t_result_len = sizeof(pid);
+	return 0;
+}
+
+#define C_STUBBORN 3
+#define C_PID 4
+
+static struct fb_pool *
+pool_cfg(struct fb_config *cfg, int *shmid)
+{
+	struct fb_board_stat st;
+	struct fb_pool *p;
+
+	assert_int_equal(fb_pool_create(&p, cfg), 0);
+	assert_int_equal(fb_pool_register(p, C_SLEEP, h_sleep, NULL), 0);
+	assert_int_equal(fb_pool_register(p, C_MIX, h_mix, NULL), 0);
+	assert_int_equal(fb_pool_register(p, C_STUBBORN, h_stubborn, NULL), 0);
+	assert_int_equal(fb_pool_register(p, C_PID, h_pid, NULL), 0);
+	assert_int_equal(fb_pool_start(p), 0);
+	assert_int_equal(fb_pool_stat(p, &st), 0);
+	*shmid = st.bs_shmid;
+	return p;
+}
+
+static void
+pool_end(struct fb_pool *p, int shmid, int fds)
+{
+	assert_int_equal(fb_pool_shutdown(p, 5000), 0);
+	fb_pool_destroy(p);
+	tu_assert_no_children();
+	tu_assert_shm_gone(shmid);
+	assert_int_equal(tu_count_fds(), fds);
+}
+
+/* Per-code timeout: SIGTERM, then SIGKILL for a handler that ignores it;
+ * the task ends TIMEDOUT, the one queued behind it still runs. */
+static void
+test_timeout(void **state)
+{
+	struct fb_config cfg;
+	struct fb_pool *p;
+	struct fb_result res;
+	struct fb_counters c;
+	fb_ticket_t a, b, d;
+	uint32_t ms = 5000, quick = 1, out;
+	int shmid, fds = tu_count_fds();
+	int64_t t0;
+
+	(void)state;
+	TU_GUARD(20);
+	fb_config_init(&cfg);
+	cfg.workers = 1;
+	cfg.kill_grace_ms = 200;
+	p = pool_cfg(&cfg, &shmid);
+	assert_int_equal(fb_pool_set_timeout(p, C_SLEEP, 100), 0);
+	assert_int_equal(fb_pool_set_timeout(p, C_STUBBORN, 100), 0);
+	assert_int_equal(fb_pool_set_timeout(p, 77, 100), -ENOENT);
+	t0 = tu_now_ms();
+	assert_int_equal(fb_pool_submit(p, C_SLEEP, &ms, 4, 0, &a), 0);
+	assert_int_equal(fb_pool_submit(p, C_STUBBORN, NULL, 0, 0, &b), 0);
+	assert_int_equal(fb_pool_submit(p, C_SLEEP, &quick, 4, 0, &d), 0);
+	assert_int_equal(fb_pool_wait(p, a, &res, &out, sizeof(out), 5000), 0);
+	assert_int_equal(res.r_outcome, FB_TIMEDOUT);
+	assert_int_equal(WTERMSIG(res.r_status), SIGTERM);
+	assert_true(tu_now_ms() - t0 < 1000);
+	assert_int_equal(fb_pool_wait(p, b, &res, &out, sizeof(out), 5000), 0);
+	assert_int_equal(res.r_outcome, FB_TIMEDOUT);
+	assert_int_equal(WTERMSIG(res.r_status), SIGKILL);
+	assert_int_equal(fb_pool_wait(p, d, &res, &out, sizeof(out), 5000), 0);
+	assert_int_equal(res.r_outcome, FB_DONE);
+	assert_true(tu_now_ms() - t0 < 2500);
+	fb_pool_counters(p, &c);
+	assert_int_equal(c.c_timedout, 2);
+	assert_int_equal(c.c_respawns, 2);
+	pool_end(p, shmid, fds);
+}
+
+/* Recycling: each process runs max_tasks + [0, jitter] tasks, then is
+ * replaced; every task is done. */
+static void
+test_recycle(void **state)
+{
+	enum { N = 300 };
+	struct fb_config cfg;
+	struct fb_pool *p;
+	struct fb_result res;
+	pid_t pids[N], pid;
+	unsigned i, j, cnt, distinct = 0, lens[N];
+	fb_ticket_t t;
+	int shmid, fds = tu_count_fds(), r;
+
+	(void)state;
+	TU_GUARD(30);
+	fb_config_init(&cfg);
+	cfg.workers = 2;
+	cfg.max_tasks = 10;
+	cfg.max_tasks_jitter = 5;
+	p = pool_cfg(&cfg, &shmid);
+	for (i = 0, j = 0; i < N || j < N;) {
+		if (i < N && (r = fb_pool_submit(p, C_PID, NULL, 0, FB_NONBLOCK,
+		    &t)) == 0) {
+			i++;
+			continue;
+		}
+		assert_int_equal(fb_pool_next(p, &res, &pid, sizeof(pid), 5000),
+		    0);
+		assert_int_equal(res.r_outcome, FB_DONE);
+		pids[j++] = pid;
+	}
+	/* Tasks per process, full ones between 10 and 15. */
+	for (i = 0; i < N; i++) {
+		cnt = 0;
+		for (j = 0; j < N; j++)
+			cnt += pids[j] == pids[i];
+		for (j = 0; j < i && pids[j] != pids[i]; j++)
+			;
+		if (j == i)
+			lens[distinct++] = cnt;
+	}
+	assert_true(distinct >= N / 15);
+	for (i = 0; i < distinct; i++)
+		assert_true(lens[i] <= 15);
+	cnt = 0;
+	for (i = 0; i < distinct; i++)
+		cnt += lens[i] >= 10;
+	assert_true(cnt >= distinct - 2); /* the last of each row may be short */
+	pool_end(p, shmid, fds);
+}
+
+/* Grow and shrink while tasks flow: nothing lost. */
+static void
+test_resize(void **state)
+{
+	enum { N = 6000 };
+	struct fb_config cfg;
+	struct fb_pool *p;
+	struct fb_result res;
+	uint64_t x, out;
+	unsigned i = 0, j = 0;
+	fb_ticket_t t;
+	int shmid, fds = tu_count_fds(), r;
+	int64_t t0;
+
+	(void)state;
+	TU_GUARD(30);
+	fb_config_init(&cfg);
+	cfg.workers = 4;
+	cfg.max_workers = 8;
+	p = pool_cfg(&cfg, &shmid);
+	assert_int_equal(fb_pool_resize(p, 9), -EINVAL);
+	assert_int_equal(fb_pool_resize(p, 0), -EINVAL);
+	while (j < N) {
+		if (i == N / 3) {
+			assert_int_equal(fb_pool_resize(p, 8), 0);
+			assert_int_equal(fb_pool_workers(p), 8);
+		}
+		if (i == 2 * N / 3)
+			assert_int_equal(fb_pool_resize(p, 2), 0);
+		x = i;
+		if (i < N && (r = fb_pool_submit(p, C_MIX, &x, 8, FB_NONBLOCK,
+		    &t)) == 0) {
+			i++;
+			continue;
+		}
+		assert_int_equal(fb_pool_next(p, &res, &out, sizeof(out), 5000),
+		    0);
+		assert_int_equal(res.r_outcome, FB_DONE);
+		assert_true(out == mix((res.r_ticket >> 16) - 1));
+		/* Submitted after the shrink: only workers 0 and 1 get it. */
+		if ((res.r_ticket >> 16) - 1 >= 2 * N / 3)
+			assert_true(res.r_worker < 2);
+		j++;
+	}
+	t0 = tu_now_ms();
+	while (fb_pool_workers(p) != 2) {
+		assert_true(tu_now_ms() - t0 < 5000);
+		assert_true(fb_pool_process(p) >= 0);
+		tu_sleep_ms(1);
+	}
+	{
+		struct fb_worker_info wi;
+		assert_int_equal(fb_pool_worker_info(p, 5, &wi), 0);
+		assert_int_equal(wi.wi_state, FB_WORKER_DEAD);
+	}
+	assert_int_equal(fb_pool_resize(p, 3), 0);
+	assert_int_equal(fb_pool_workers(p), 3);
+	pool_end(p, shmid, fds);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kill_no_retry),
+		cmocka_unit_test(test_kill_retry),
+		cmocka_unit_test(test_master_death),
+		cmocka_unit_test(test_crash_loop),
+		cmocka_unit_test(test_chaos),
+		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_recycle),
+		cmocka_unit_test(test_resize),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
