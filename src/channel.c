@@ -113,6 +113,7 @@ fb__outbox_flush(struct fb__outbox *ob, int fd)
 {
 	size_t off = 0;
 	ssize_t n;
+	int err = 0;
 
 	while (off < ob->ob_len) {
 		n = write(fd, ob->ob_buf + off, ob->ob_len - off);
@@ -121,12 +122,15 @@ fb__outbox_flush(struct fb__outbox *ob, int fd)
 				continue;
 			if (errno == EAGAIN)
 				break;
-			return -errno;
+			err = -errno;
+			break;
 		}
 		off += (size_t)n;
 	}
 	if (off > 0 && off < ob->ob_len)
 		memmove(ob->ob_buf, ob->ob_buf + off, ob->ob_len - off);
-	ob->ob_len -= off;
+	ob->ob_len -= off; /* what went out never goes again, error or not */
+	if (err < 0)
+		return err;
 	return ob->ob_len == 0;
 }

@@ -89,6 +89,19 @@ cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Close [lo, hi]: close_range(2), or one by one where the kernel (< 5.9)
+ * or a seccomp filter refuses it. */
+static void
+close_gap(int lo, int hi)
+{
+	int fd;
+
+	if (close_range((unsigned)lo, (unsigned)hi, 0) == 0)
+		return;
+	for (fd = lo; fd <= hi; fd++)
+		(void)close(fd);
+}
+
 /*
  * Close every descriptor >= 3 that is not in keep[].  Used in a freshly
  * forked worker: the gaps between kept descriptors go with close_range(2),
@@ -109,9 +122,8 @@ fb__close_except(const int *keep, size_t n)
 	for (i = 0; i < n; i++) {
 		if (sorted[i] < lo)
 			continue;
-		if (sorted[i] > lo &&
-		    close_range((unsigned)lo, (unsigned)sorted[i] - 1, 0) == -1)
-			return -errno;
+		if (sorted[i] > lo)
+			close_gap(lo, sorted[i] - 1);
 		lo = sorted[i] + 1;
 	}
 	closefrom(lo);

@@ -200,6 +200,7 @@ struct fb__worker_args {
 	pid_t wa_ppid;
 	int wa_task_fd;
 	int wa_done_fd;
+	int wa_lifeline_fd;      /* -1 unless the pool runs without pidfds */
 	const int *wa_keep;
 	size_t wa_nkeep;
 	const struct fb__board *wa_board;
@@ -247,7 +248,8 @@ TAILQ_HEAD(fb__slotq, fb__mslot);
 
 struct fb__worker {
 	pid_t w_pid;             /* -1: no process */
-	int w_pidfd;
+	int w_deathfd;           /* readable when the process has exited:
+	                            its pidfd, or a lifeline pipe's read end */
 	int w_task[2];           /* read end (kept by master), write end */
 	struct fb__outbox w_out;
 	unsigned w_inflight;
@@ -280,6 +282,7 @@ struct fb_pool {
 	int p_epfd;
 	int p_done[2];           /* completion pipe: master reads [0] */
 	int p_timerfd;
+	int p_lifeline;                /* no pidfd_open(2): lifeline pipes */
 	struct fb__reader p_done_rd;
 	struct fb__worker *p_workers;  /* max_workers entries */
 	unsigned p_nworkers;           /* rows ever used: 0..p_nworkers-1 */
@@ -312,6 +315,7 @@ int fb__wait_events(struct fb_pool *, int64_t deadline_ns);
 int fb__spin_wait(struct fb_pool *, uint32_t slot);
 
 /* supervise.c */
+int fb__pidfd_works(void);
 int fb__spawn(struct fb_pool *, unsigned index);
 void fb__worker_lost(struct fb_pool *, unsigned index, int wstatus);
 int fb__reap(struct fb_pool *, unsigned index, int block);

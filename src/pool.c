@@ -84,6 +84,8 @@ config_check(struct fb_config *cfg)
 		cfg->kill_grace_ms = 1000;
 	if (cfg->respawn_max == 0)
 		cfg->respawn_max = 5;
+	if (cfg->ftok_proj == 0)
+		cfg->ftok_proj = 'F'; /* ftok ignores a zero id's bits */
 	return 0;
 }
 
@@ -136,7 +138,7 @@ fb_pool_create(struct fb_pool **poolp, const struct fb_config *cfg)
 		goto nomem;
 	for (i = 0; i < cfg->max_workers; i++) {
 		p->p_workers[i].w_pid = -1;
-		p->p_workers[i].w_pidfd = -1;
+		p->p_workers[i].w_deathfd = -1;
 		p->p_workers[i].w_task[0] = p->p_workers[i].w_task[1] = -1;
 		p->p_workers[i].w_last_status = -1;
 	}
@@ -173,6 +175,7 @@ fb_pool_create(struct fb_pool **poolp, const struct fb_config *cfg)
 	if ((r = epoll_add(p->p_epfd, p->p_timerfd, EPOLLIN,
 	    FB__EV(FB__EV_TIMER, 0))) < 0)
 		goto fail;
+	p->p_lifeline = !fb__pidfd_works();
 	p->p_rand = (uint64_t)fb__now_ns() ^ ((uint64_t)getpid() << 32);
 	p->p_state = FB__P_NEW;
 	*poolp = p;
@@ -429,7 +432,7 @@ fb_pool_destroy(struct fb_pool *p)
 		for (i = 0; i < p->p_cfg.max_workers; i++) {
 			fb__close(&p->p_workers[i].w_task[0]);
 			fb__close(&p->p_workers[i].w_task[1]);
-			fb__close(&p->p_workers[i].w_pidfd);
+			fb__close(&p->p_workers[i].w_deathfd);
 			fb__outbox_free(&p->p_workers[i].w_out);
 		}
 	}

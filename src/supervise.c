@@ -30,6 +30,22 @@ pidfd_open_(pid_t pid)
 	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
+/*
+ * Can this kernel (or valgrind, which does not know the call) give us
+ * pidfds?  If not, each worker holds the write end of a lifeline pipe
+ * instead, and its end of file tells the master the worker is gone.
+ */
+int
+fb__pidfd_works(void)
+{
+	int fd = pidfd_open_(getpid());
+
+	if (fd == -1)
+		return 0;
+	(void)close(fd);
+	return 1;
+}
+
 static uint64_t
 rand64(struct fb_pool *p)
 {
@@ -53,7 +69,7 @@ set_row(struct fb_pool *p, unsigned i, pid_t pid, enum fb_worker_state st)
 }
 
 static void
-child(struct fb_pool *p, unsigned i, pid_t ppid)
+child(struct fb_pool *p, unsigned i, pid_t ppid, int lifeline)
 {
 	struct fb__worker_args a;
 
@@ -62,6 +78,7 @@ child(struct fb_pool *p, unsigned i, pid_t ppid)
 	a.wa_ppid = ppid;
 	a.wa_task_fd = p->p_workers[i].w_task[0];
 	a.wa_done_fd = p->p_done[1];
+	a.wa_lifeline_fd = lifeline;
 	a.wa_keep = p->p_keep;
 	a.wa_nkeep = p->p_cfg.nkeep_fds;
 	a.wa_board = &p->p_board;
@@ -98,10 +115,13 @@ fb__spawn(struct fb_pool *p, unsigned i)
 	struct fb__worker_row *row = &p->p_board.b_workers[i];
 	struct epoll_event ev;
 	pid_t pid, ppid = getpid();
+	int life[2] = { -1, -1 };
 	int r;
 
 	if ((r = fb__pipe(w->w_task, 1)) < 0)
 		return r;
+	if (p->p_lifeline && (r = fb__pipe(life, 0)) < 0)
+		goto fail;
 	row->wr_generation = atomic_fetch_add(&p->p_board.b_hdr->bh_generation,
 	    1) + 1;
 	atomic_store_explicit(&row->wr_tasks, 0, memory_order_relaxed);
@@ -111,8 +131,11 @@ fb__spawn(struct fb_pool *p, unsigned i)
 		goto fail;
 	}
 	if (pid == 0)
-		child(p, i, ppid);
-	if ((w->w_pidfd = pidfd_open_(pid)) == -1) {
+		child(p, i, ppid, life[1]);
+	fb__close(&life[1]);
+	w->w_deathfd = p->p_lifeline ? life[0] : pidfd_open_(pid);
+	life[0] = -1;
+	if (w->w_deathfd == -1) {
 		r = -errno;
 		(void)kill(pid, SIGKILL);
 		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
@@ -122,12 +145,12 @@ fb__spawn(struct fb_pool *p, unsigned i)
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.u64 = FB__EV(FB__EV_PIDFD, i);
-	if (epoll_ctl(p->p_epfd, EPOLL_CTL_ADD, w->w_pidfd, &ev) == -1) {
+	if (epoll_ctl(p->p_epfd, EPOLL_CTL_ADD, w->w_deathfd, &ev) == -1) {
 		r = -errno;
 		(void)kill(pid, SIGKILL);
 		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
 			;
-		fb__close(&w->w_pidfd);
+		fb__close(&w->w_deathfd);
 		goto fail;
 	}
 	w->w_pid = pid;
@@ -146,6 +169,8 @@ fb__spawn(struct fb_pool *p, unsigned i)
 	return dispatch_pending(p);
 
 fail:
+	fb__close(&life[0]);
+	fb__close(&life[1]);
 	set_row(p, i, 0, FB_WORKER_DEAD);
 	fb__close(&w->w_task[0]);
 	fb__close(&w->w_task[1]);
@@ -236,8 +261,8 @@ fb__worker_lost(struct fb_pool *p, unsigned i, int st)
 	bst = atomic_load_explicit(&p->p_board.b_workers[i].wr_state,
 	    memory_order_acquire);
 	was_ready = bst >= FB_WORKER_IDLE && bst <= FB_WORKER_EXITING;
-	(void)epoll_ctl(p->p_epfd, EPOLL_CTL_DEL, w->w_pidfd, NULL);
-	fb__close(&w->w_pidfd);
+	(void)epoll_ctl(p->p_epfd, EPOLL_CTL_DEL, w->w_deathfd, NULL);
+	fb__close(&w->w_deathfd);
 	fb__close(&w->w_task[0]);
 	fb__close(&w->w_task[1]);
 	w->w_out.ob_len = 0;
@@ -469,7 +494,7 @@ reap_until(struct fb_pool *p, int64_t deadline)
 			if (left <= 0)
 				continue;
 			ms = (int)((left + 999999) / 1000000);
-			pfd.fd = p->p_workers[i].w_pidfd;
+			pfd.fd = p->p_workers[i].w_deathfd;
 			pfd.events = POLLIN;
 			while (poll(&pfd, 1, ms) == -1 && errno == EINTR)
 				;

@@ -218,7 +218,7 @@ fb__worker_main(const struct fb__worker_args *a)
 	struct fb__reader rd;
 	struct fb__rec recs[FB__RBUF_RECS];
 	struct wctx c;
-	int keep[2 + 64];
+	int keep[3 + 64];
 	char name[16];
 	uint32_t bell;
 	size_t i, n, nkeep = 0;
@@ -230,6 +230,8 @@ fb__worker_main(const struct fb__worker_args *a)
 	reset_signals();
 	keep[nkeep++] = a->wa_task_fd;
 	keep[nkeep++] = a->wa_done_fd;
+	if (a->wa_lifeline_fd != -1)
+		keep[nkeep++] = a->wa_lifeline_fd;
 	for (i = 0; i < a->wa_nkeep && nkeep < sizeof(keep) / sizeof(keep[0]);
 	    i++)
 		keep[nkeep++] = a->wa_keep[i];

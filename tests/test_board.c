@@ -50,7 +50,9 @@ struct fixture {
 static key_t
 test_key(unsigned tag)
 {
-	return (key_t)(((0x4642u + tag) << 16) | ((unsigned)getpid() & 0xffffu));
+	unsigned pid = (unsigned)getpid() & 0xffffu;
+
+	return (key_t)(((0x4642u + tag) << 16) | pid);
 }
 
 /*
@@ -542,9 +544,9 @@ test_ftok_board(void **state)
 }
 
 /*
- * A forkboard board whose creator died without closing it (nattch 0) is
- * reclaimed; a foreign segment with the same key, creator dead too, is
- * not.
+ * A forkboard board whose creator died without closing it is reclaimed
+ * once nobody is attached to it; a foreign segment with the same key
+ * (no magic), creator dead too, is not.
  */
 static void
 test_stale_reclaim(void **state)
@@ -612,7 +614,7 @@ test_stale_reclaim(void **state)
 
 	assert_int_equal(fb__board_create(&fx->fx_b[0], &g, &cfg), -EEXIST);
 	assert_null(fx->fx_b[0].b_base);
-	/* Left alone, contents untouched. */
+	/* Left alone. */
 	assert_int_equal(shmget(key, 0, 0), id);
 	assert_int_equal(shmctl(id, IPC_STAT, &ds), 0);
 	assert_int_equal(ds.shm_segsz, 4096);

@@ -105,6 +105,26 @@ assert_rec(const struct fb__rec *r, uint32_t i)
 	assert_int_equal(r->r_seq, want.r_seq);
 }
 
+/* Segments created by this process (from /proc/sysvipc/shm): these tests
+ * make none, and must leave none. */
+static int
+our_segments(void)
+{
+	FILE *f;
+	char line[512];
+	long key, id, perms, size, cpid;
+	int n = 0;
+
+	if ((f = fopen("/proc/sysvipc/shm", "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%ld %ld %lo %ld %ld", &key, &id, &perms,
+		    &size, &cpid) == 5 && cpid == (long)getpid())
+			n++;
+	(void)fclose(f);
+	return n;
+}
+
 static int
 setup(void **state)
 {
@@ -139,6 +159,10 @@ teardown(void **state)
 	if (fb__count_fds() != fx->fx_fds) {
 		fprintf(stderr, "teardown: %d descriptors, %d at setup\n",
 		    fb__count_fds(), fx->fx_fds);
+		bad = 1;
+	}
+	if (our_segments() != 0) {
+		fprintf(stderr, "teardown: a segment of ours is left\n");
 		bad = 1;
 	}
 	free(fx);
@@ -187,6 +211,7 @@ test_pipe_flags(void **state)
 {
 	struct fixture *fx = *state;
 	int fds[2], nb;
+	char c;
 
 	for (nb = 0; nb <= 1; nb++) {
 		fds[0] = fds[1] = -2;
@@ -206,13 +231,10 @@ test_pipe_flags(void **state)
 		assert_int_equal(fcntl(fds[1], F_GETFL) & O_ACCMODE,
 		    O_WRONLY);
 		/* They are the two ends of one pipe. */
+		c = 0;
 		assert_int_equal(write(fds[1], "x", 1), 1);
-		{
-			char c = 0;
-
-			assert_int_equal(read(fds[0], &c, 1), 1);
-			assert_int_equal(c, 'x');
-		}
+		assert_int_equal(read(fds[0], &c, 1), 1);
+		assert_int_equal(c, 'x');
 		fb__close(&fds[0]);
 		fb__close(&fds[1]);
 	}
@@ -545,6 +567,32 @@ child_interrupt_then_write(int wfd, size_t len)
 	_exit(0);
 }
 
+/*
+ * Child: wait until the parent blocks, interrupt it with SIGUSR1, wait
+ * 50 ms, then read to end of file: cap bytes of filler, then len bytes of
+ * the pattern i % 251.
+ */
+static void
+child_interrupt_then_drain(int rfd, size_t cap, size_t len)
+{
+	unsigned char buf[4096];
+	pid_t parent = getppid();
+	size_t total = 0, i;
+	ssize_t r;
+
+	wait_blocked(parent);
+	sleep_ms(20);
+	if (kill(parent, SIGUSR1) == -1)
+		_exit(2);
+	sleep_ms(50);
+	while ((r = fb__read_full(rfd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < (size_t)r; i++, total++)
+			if (total >= cap &&
+			    buf[i] != (unsigned char)((total - cap) % 251))
+				_exit(4);
+	_exit(r == 0 && total == cap + len ? 0 : 3);
+}
+
 static void
 test_read_full_eintr(void **state)
 {
@@ -552,7 +600,6 @@ test_read_full_eintr(void **state)
 	struct sigaction old;
 	unsigned char buf[200];
 	ssize_t n;
-	pid_t pid;
 	int fds[2], st, e;
 	size_t i;
 
@@ -560,7 +607,7 @@ test_read_full_eintr(void **state)
 
 	/* Control: the setup does interrupt a plain read(). */
 	assert_int_equal(fb__pipe(fds, 0), 0);
-	if ((pid = own_fork(fx)) == 0) {
+	if (own_fork(fx) == 0) {
 		fb__close(&fds[0]);
 		child_interrupt_then_write(fds[1], 1);
 	}
@@ -579,7 +626,7 @@ test_read_full_eintr(void **state)
 	/* fb__read_full() rides over the same interruption. */
 	got_usr1 = 0;
 	assert_int_equal(fb__pipe(fds, 0), 0);
-	if ((pid = own_fork(fx)) == 0) {
+	if (own_fork(fx) == 0) {
 		fb__close(&fds[0]);
 		child_interrupt_then_write(fds[1], sizeof(buf));
 	}
@@ -598,7 +645,6 @@ test_read_full_eintr(void **state)
 	fb__close(&fds[0]);
 
 	assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
-	(void)pid;
 	assert_clean(fx);
 }
 
@@ -610,7 +656,6 @@ test_write_full_eintr(void **state)
 	unsigned char *data;
 	size_t len = 3 * 65536, cap = 0, i;
 	ssize_t n;
-	pid_t pid;
 	int fds[2], st;
 
 	install_usr1(&old);
@@ -625,25 +670,9 @@ test_write_full_eintr(void **state)
 	assert_true(cap > 0);
 	assert_int_equal(fb__set_nonblock(fds[1], 0), 0);
 
-	if ((pid = own_fork(fx)) == 0) {
-		unsigned char buf[4096];
-		size_t total = 0;
-		ssize_t r;
-
+	if (own_fork(fx) == 0) {
 		fb__close(&fds[1]);
-		wait_blocked(getppid());
-		sleep_ms(20);
-		if (kill(getppid(), SIGUSR1) == -1)
-			_exit(2);
-		sleep_ms(50);
-		/* Drain: cap bytes of filler, then len bytes of pattern. */
-		while ((r = fb__read_full(fds[0], buf, sizeof(buf))) > 0) {
-			for (i = 0; i < (size_t)r; i++, total++)
-				if (total >= cap &&
-				    buf[i] != (unsigned char)((total - cap) % 251))
-					_exit(4);
-		}
-		_exit(r == 0 && total == cap + len ? 0 : 3);
+		child_interrupt_then_drain(fds[0], cap, len);
 	}
 	fb__close(&fds[0]);
 	assert_int_equal(fb__write_full(fds[1], data, len), len);

@@ -46,7 +46,7 @@ audit(unsigned nworkers, int extra_keep, int extra_drop)
 	fb_ticket_t t;
 	ino_t done_ino;
 	int fds = tu_count_fds();
-	int got_task, got_done, got_keep;
+	int got_task, got_done, got_keep, got_life;
 
 	TU_GUARD(60);
 	fb_config_init(&cfg);
@@ -72,7 +72,7 @@ audit(unsigned nworkers, int extra_keep, int extra_drop)
 		    nworkers <= 32);
 		seen |= 1u << (res.r_worker % 32);
 		n = (unsigned)(res.r_len / sizeof(fi[0]));
-		got_task = got_done = got_keep = 0;
+		got_task = got_done = got_keep = got_life = 0;
 		for (k = 0; k < n; k++) {
 			if (fi[k].fi_fd <= 2) {
 				assert_true(master_has(fi[k].fi_fd));
@@ -90,6 +90,14 @@ audit(unsigned nworkers, int extra_keep, int extra_drop)
 				got_done++;
 				continue;
 			}
+			/* Without pidfds (old kernel, valgrind) a worker also
+			 * holds its own lifeline's write end. */
+			if (p->p_lifeline && fi[k].fi_ino ==
+			    ino_of(p->p_workers[res.r_worker].w_deathfd)) {
+				assert_int_equal(fi[k].fi_accmode, O_WRONLY);
+				got_life++;
+				continue;
+			}
 			assert_int_equal(fi[k].fi_ino,
 			    ino_of(p->p_workers[res.r_worker].w_task[1]));
 			assert_int_equal(fi[k].fi_accmode, O_RDONLY);
@@ -98,6 +106,7 @@ audit(unsigned nworkers, int extra_keep, int extra_drop)
 		assert_int_equal(got_task, 1);
 		assert_int_equal(got_done, 1);
 		assert_int_equal(got_keep, extra_keep != -1);
+		assert_int_equal(got_life, p->p_lifeline);
 		/* 0-2 exactly as the master has them. */
 		for (k = 0; k <= 2; k++) {
 			unsigned j, has = 0;
@@ -105,7 +114,7 @@ audit(unsigned nworkers, int extra_keep, int extra_drop)
 				has |= fi[j].fi_fd == (int)k;
 			assert_int_equal(has, master_has((int)k));
 		}
-		assert_int_equal(n, 2 + (extra_keep != -1) +
+		assert_int_equal(n, 2 + (extra_keep != -1) + p->p_lifeline +
 		    master_has(0) + master_has(1) + master_has(2));
 	}
 	if (nworkers <= 32)

@@ -488,6 +488,24 @@ test_api_misuse(void **state)
 	tu_assert_no_children();
 }
 
+static key_t
+test_key(void)
+{
+	return (key_t)(0x46500000 | (getpid() & 0xffff));
+}
+
+/* If the test failed midway, its keyed segment must not outlive it. */
+static int
+remove_test_key(void **state)
+{
+	int id;
+
+	(void)state;
+	if ((id = shmget(test_key(), 0, 0)) != -1)
+		(void)shmctl(id, IPC_RMID, NULL);
+	return 0;
+}
+
 static void
 test_keyed_pool_eexist(void **state)
 {
@@ -501,7 +519,8 @@ test_keyed_pool_eexist(void **state)
 	fb_config_init(&cfg);
 	cfg.workers = 1;
 	cfg.key_mode = FB_BOARD_KEY;
-	cfg.key = (key_t)(0x46500000 | (getpid() & 0xffff));
+	cfg.key = test_key();
+	assert_int_equal(shmget(cfg.key, 0, 0), -1); /* not someone else's */
 	assert_int_equal(fb_pool_create(&a, &cfg), 0);
 	assert_int_equal(fb_pool_stat(a, &st), 0);
 	assert_int_equal(st.bs_key, cfg.key);
@@ -662,7 +681,8 @@ main(void)
 		cmocka_unit_test(test_blocking_submit_waits),
 		cmocka_unit_test(test_small_buffer),
 		cmocka_unit_test(test_api_misuse),
-		cmocka_unit_test(test_keyed_pool_eexist),
+		cmocka_unit_test_teardown(test_keyed_pool_eexist,
+		    remove_test_key),
 		cmocka_unit_test(test_board_stat),
 		cmocka_unit_test(test_pollable_fd),
 		cmocka_unit_test(test_least_loaded),

@@ -65,6 +65,26 @@ cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Segments created by this process (from /proc/sysvipc/shm): these tests
+ * make none, and must leave none. */
+static int
+our_segments(void)
+{
+	FILE *f;
+	char line[512];
+	long key, id, perms, size, cpid;
+	int n = 0;
+
+	if ((f = fopen("/proc/sysvipc/shm", "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%ld %ld %lo %ld %ld", &key, &id, &perms,
+		    &size, &cpid) == 5 && cpid == (long)getpid())
+			n++;
+	(void)fclose(f);
+	return n;
+}
+
 static int
 setup(void **state)
 {
@@ -91,6 +111,10 @@ teardown(void **state)
 	errno = 0;
 	if (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD) {
 		fprintf(stderr, "teardown: a child is left\n");
+		bad = 1;
+	}
+	if (our_segments() != 0) {
+		fprintf(stderr, "teardown: a segment of ours is left\n");
 		bad = 1;
 	}
 	free(fds);
