@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define B_SMALL		64		/* no-op payload and result bytes */
 #define B_BIG		(1u << 20)	/* the big payload: 1 MiB */

@@ -349,7 +349,7 @@ int fb_pool_submit(struct fb_pool *pool, uint32_t code, const void *payload,
 int fb_pool_submit_batch(struct fb_pool *pool, const struct fb_job *jobs,
     size_t n, int flags, fb_ticket_t *tickets);
 
-/* Send the records of FB_DEFER submits now. */
+/* Send the records of FB_DEFER submits now.  Returns 0 or -errno. */
 int fb_pool_flush(struct fb_pool *pool);
 
 /*

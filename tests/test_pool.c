@@ -17,15 +17,6 @@
 #define C_OVER 7
 
 static int
-h_echo(struct fb_task *t, void *arg)
-{
-	(void)arg;
-	memcpy(t->t_result, t->t_payload, t->t_len);
-	t->t_result_len = t->t_len;
-	return 0;
-}
-
-static int
 h_sum(struct fb_task *t, void *arg)
 {
 	const unsigned char *p = t->t_payload;
@@ -62,28 +53,6 @@ h_fail(struct fb_task *t, void *arg)
 }
 
 static int
-h_sleep(struct fb_task *t, void *arg)
-{
-	uint32_t ms = 0;
-
-	(void)arg;
-	memcpy(&ms, t->t_payload, t->t_len < 4 ? t->t_len : 4);
-	tu_sleep_ms(ms);
-	return 0;
-}
-
-static int
-h_pid(struct fb_task *t, void *arg)
-{
-	pid_t pid = getpid();
-
-	(void)arg;
-	memcpy(t->t_result, &pid, sizeof(pid));
-	t->t_result_len = sizeof(pid);
-	return 0;
-}
-
-static int
 h_over(struct fb_task *t, void *arg)
 {
 	(void)arg;
@@ -114,13 +83,13 @@ start_pool(struct fixture *f, unsigned workers, unsigned slots,
 	cfg.slot_size = 1024;
 	cfg.policy = policy;
 	assert_int_equal(fb_pool_create(&f->pool, &cfg), 0);
-	assert_int_equal(fb_pool_register(f->pool, C_ECHO, h_echo, NULL), 0);
+	assert_int_equal(fb_pool_register(f->pool, C_ECHO, tu_h_echo, NULL), 0);
 	assert_int_equal(fb_pool_register(f->pool, C_SUM, h_sum, NULL), 0);
 	assert_int_equal(fb_pool_register(f->pool, C_REV, h_rev, NULL), 0);
 	assert_int_equal(fb_pool_register(f->pool, C_FAIL, h_fail,
 	    &fail_status), 0);
-	assert_int_equal(fb_pool_register(f->pool, C_SLEEP, h_sleep, NULL), 0);
-	assert_int_equal(fb_pool_register(f->pool, C_PID, h_pid, NULL), 0);
+	assert_int_equal(fb_pool_register(f->pool, C_SLEEP, tu_h_sleep, NULL), 0);
+	assert_int_equal(fb_pool_register(f->pool, C_PID, tu_h_pid, NULL), 0);
 	assert_int_equal(fb_pool_register(f->pool, C_OVER, h_over, NULL), 0);
 	assert_int_equal(fb_pool_start(f->pool), 0);
 	assert_int_equal(fb_pool_stat(f->pool, &st), 0);
@@ -463,7 +432,7 @@ test_api_misuse(void **state)
 	assert_int_equal(fb_pool_create(&p, &cfg), -EINVAL);
 
 	start_pool(&f, 1, 4, FB_POLICY_ROUND_ROBIN);
-	assert_int_equal(fb_pool_register(f.pool, 50, h_echo, NULL), -EBUSY);
+	assert_int_equal(fb_pool_register(f.pool, 50, tu_h_echo, NULL), -EBUSY);
 	assert_int_equal(fb_pool_start(f.pool), -EBUSY);
 	assert_int_equal(fb_pool_submit(f.pool, FB_CODE_RESERVED, NULL, 0, 0,
 	    &t), -EINVAL);
@@ -477,11 +446,11 @@ test_api_misuse(void **state)
 	/* Not started: submit refused, destroy fine. */
 	fb_config_init(&cfg);
 	assert_int_equal(fb_pool_create(&p, &cfg), 0);
-	assert_int_equal(fb_pool_register(p, FB_CODE_FDLIST, h_echo, NULL),
+	assert_int_equal(fb_pool_register(p, FB_CODE_FDLIST, tu_h_echo, NULL),
 	    -EINVAL);
 	assert_int_equal(fb_pool_register(p, 1, NULL, NULL), -EINVAL);
-	assert_int_equal(fb_pool_register(p, 1, h_echo, NULL), 0);
-	assert_int_equal(fb_pool_register(p, 1, h_echo, NULL), -EEXIST);
+	assert_int_equal(fb_pool_register(p, 1, tu_h_echo, NULL), 0);
+	assert_int_equal(fb_pool_register(p, 1, tu_h_echo, NULL), -EEXIST);
 	assert_int_equal(fb_pool_submit(p, 1, "x", 1, 0, &t), -ESHUTDOWN);
 	fb_pool_destroy(p);
 	fb_pool_destroy(NULL);

@@ -15,30 +15,6 @@
 #define C_SLEEP 1
 #define C_STUBBORN 2
 
-static int
-h_sleep(struct fb_task *t, void *arg)
-{
-	uint32_t ms = 0;
-
-	(void)arg;
-	memcpy(&ms, t->t_payload, t->t_len < 4 ? t->t_len : 4);
-	tu_sleep_ms(ms);
-	memcpy(t->t_result, &ms, sizeof(ms));
-	t->t_result_len = sizeof(ms);
-	return 0;
-}
-
-/* Ignores SIGTERM and sleeps for a long time. */
-static int
-h_stubborn(struct fb_task *t, void *arg)
-{
-	(void)t;
-	(void)arg;
-	signal(SIGTERM, SIG_IGN);
-	tu_sleep_ms(20000);
-	return 0;
-}
-
 static struct fb_pool *
 pool_new(unsigned workers, unsigned grace_ms, int *shmid, int *fds)
 {
@@ -52,8 +28,8 @@ pool_new(unsigned workers, unsigned grace_ms, int *shmid, int *fds)
 	cfg.slots = 32;
 	cfg.kill_grace_ms = grace_ms;
 	assert_int_equal(fb_pool_create(&p, &cfg), 0);
-	assert_int_equal(fb_pool_register(p, C_SLEEP, h_sleep, NULL), 0);
-	assert_int_equal(fb_pool_register(p, C_STUBBORN, h_stubborn, NULL), 0);
+	assert_int_equal(fb_pool_register(p, C_SLEEP, tu_h_sleep, NULL), 0);
+	assert_int_equal(fb_pool_register(p, C_STUBBORN, tu_h_stubborn, NULL), 0);
 	assert_int_equal(fb_pool_start(p), 0);
 	assert_int_equal(fb_pool_stat(p, &st), 0);
 	*shmid = st.bs_shmid;

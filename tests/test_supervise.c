@@ -13,19 +13,6 @@
 #define C_MIX 2
 #define C_MIXSLOW 5
 
-static int
-h_sleep(struct fb_task *t, void *arg)
-{
-	uint32_t ms = 0;
-
-	(void)arg;
-	memcpy(&ms, t->t_payload, t->t_len < 4 ? t->t_len : 4);
-	tu_sleep_ms(ms);
-	memcpy(t->t_result, &ms, sizeof(ms));
-	t->t_result_len = sizeof(ms);
-	return 0;
-}
-
 /* result = 64-bit mix of the payload's 8 bytes */
 static uint64_t
 mix(uint64_t x)
@@ -69,7 +56,7 @@ pool_new(unsigned workers, unsigned retries, int *shmid)
 	cfg.slots = 64;
 	cfg.retries = retries;
 	assert_int_equal(fb_pool_create(&p, &cfg), 0);
-	assert_int_equal(fb_pool_register(p, C_SLEEP, h_sleep, NULL), 0);
+	assert_int_equal(fb_pool_register(p, C_SLEEP, tu_h_sleep, NULL), 0);
 	assert_int_equal(fb_pool_register(p, C_MIX, h_mix, NULL), 0);
 	assert_int_equal(fb_pool_register(p, C_MIXSLOW, h_mix, p), 0);
 	assert_int_equal(fb_pool_start(p), 0);
@@ -257,7 +244,7 @@ test_crash_loop(void **state)
 	cfg.respawn_max = 4;
 	cfg.worker_init = init_fails;
 	assert_int_equal(fb_pool_create(&p, &cfg), 0);
-	assert_int_equal(fb_pool_register(p, C_SLEEP, h_sleep, NULL), 0);
+	assert_int_equal(fb_pool_register(p, C_SLEEP, tu_h_sleep, NULL), 0);
 	assert_int_equal(fb_pool_start(p), 0);
 	t0 = tu_now_ms();
 	assert_int_equal(fb_pool_submit(p, C_SLEEP, &ms, 4, 0, &t), 0);
@@ -357,28 +344,6 @@ test_chaos(void **state)
 	assert_int_equal(tu_count_fds(), fds);
 }
 
-/* Ignores SIGTERM and sleeps for long. */
-static int
-h_stubborn(struct fb_task *t, void *arg)
-{
-	(void)t;
-	(void)arg;
-	signal(SIGTERM, SIG_IGN);
-	tu_sleep_ms(20000);
-	return 0;
-}
-
-static int
-h_pid(struct fb_task *t, void *arg)
-{
-	pid_t pid = getpid();
-
-	(void)arg;
-	memcpy(t->t_result, &pid, sizeof(pid));
-	t->t_result_len = sizeof(pid);
-	return 0;
-}
-
 #define C_STUBBORN 3
 #define C_PID 4
 
@@ -389,10 +354,10 @@ pool_cfg(struct fb_config *cfg, int *shmid)
 	struct fb_pool *p;
 
 	assert_int_equal(fb_pool_create(&p, cfg), 0);
-	assert_int_equal(fb_pool_register(p, C_SLEEP, h_sleep, NULL), 0);
+	assert_int_equal(fb_pool_register(p, C_SLEEP, tu_h_sleep, NULL), 0);
 	assert_int_equal(fb_pool_register(p, C_MIX, h_mix, NULL), 0);
-	assert_int_equal(fb_pool_register(p, C_STUBBORN, h_stubborn, NULL), 0);
-	assert_int_equal(fb_pool_register(p, C_PID, h_pid, NULL), 0);
+	assert_int_equal(fb_pool_register(p, C_STUBBORN, tu_h_stubborn, NULL), 0);
+	assert_int_equal(fb_pool_register(p, C_PID, tu_h_pid, NULL), 0);
 	assert_int_equal(fb_pool_start(p), 0);
 	assert_int_equal(fb_pool_stat(p, &st), 0);
 	*shmid = st.bs_shmid;

@@ -99,4 +99,53 @@ tu_alive(pid_t pid)
 	return kill(pid, 0) == 0;
 }
 
+/* Handlers several test programs share. */
+
+/* result = payload */
+static inline int
+tu_h_echo(struct fb_task *t, void *arg)
+{
+	(void)arg;
+	memcpy(t->t_result, t->t_payload, t->t_len);
+	t->t_result_len = t->t_len;
+	return 0;
+}
+
+/* sleep for the uint32 ms in the payload; result = that number */
+static inline int
+tu_h_sleep(struct fb_task *t, void *arg)
+{
+	uint32_t ms = 0;
+
+	(void)arg;
+	memcpy(&ms, t->t_payload, t->t_len < 4 ? t->t_len : 4);
+	tu_sleep_ms(ms);
+	memcpy(t->t_result, &ms, sizeof(ms));
+	t->t_result_len = sizeof(ms);
+	return 0;
+}
+
+/* result = the worker's pid */
+static inline int
+tu_h_pid(struct fb_task *t, void *arg)
+{
+	pid_t pid = getpid();
+
+	(void)arg;
+	memcpy(t->t_result, &pid, sizeof(pid));
+	t->t_result_len = sizeof(pid);
+	return 0;
+}
+
+/* ignore SIGTERM, then sleep 20 s */
+static inline int
+tu_h_stubborn(struct fb_task *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	signal(SIGTERM, SIG_IGN);
+	tu_sleep_ms(20000);
+	return 0;
+}
+
 #endif /* FB_TESTUTIL_H */

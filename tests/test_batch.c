@@ -1,0 +1,334 @@
+/*
+ * test_batch.c - batched submits (one write per worker), FB_DEFER and
+ * flush, zero-copy submit (reserve/commit) and zero-copy results
+ * (views/release), including their misuse.
+ */
+#include "testutil.h"
+
+#define C_SUM 1
+#define C_ECHO 2
+
+/* result = sum of payload bytes, as uint64 */
+static int
+h_sum(struct fb_task *t, void *arg)
+{
+	const unsigned char *p = t->t_payload;
+	uint64_t s = 0;
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < t->t_len; i++)
+		s += p[i];
+	memcpy(t->t_result, &s, sizeof(s));
+	t->t_result_len = sizeof(s);
+	return 0;
+}
+
+static struct fb_pool *
+pool_new(unsigned workers, unsigned slots, size_t slot_size, int *fds)
+{
+	struct fb_config cfg;
+	struct fb_pool *p;
+
+	TU_GUARD(60);
+	*fds = tu_count_fds();
+	fb_config_init(&cfg);
+	cfg.workers = workers;
+	cfg.slots = slots;
+	cfg.slot_size = slot_size;
+	cfg.result_size = 64;
+	assert_int_equal(fb_pool_create(&p, &cfg), 0);
+	assert_int_equal(fb_pool_register(p, C_SUM, h_sum, NULL), 0);
+	assert_int_equal(fb_pool_register(p, C_ECHO, tu_h_echo, NULL), 0);
+	assert_int_equal(fb_pool_start(p), 0);
+	return p;
+}
+
+static void
+pool_end(struct fb_pool *p, int fds)
+{
+	struct fb_board_stat st;
+
+	assert_int_equal(fb_pool_stat(p, &st), 0);
+	assert_int_equal(fb_pool_shutdown(p, 5000), 0);
+	fb_pool_destroy(p);
+	tu_assert_no_children();
+	tu_assert_shm_gone(st.bs_shmid);
+	assert_int_equal(tu_count_fds(), fds);
+}
+
+/* A batch of 64 tasks: all accepted, all right; a worker gets its records
+ * in a single write (seen as a single read of many records). */
+static void
+test_batch_submit(void **state)
+{
+	enum { N = 64 };
+	struct fb_job jobs[N];
+	fb_ticket_t tk[N];
+	unsigned char pl[N][32];
+	struct fb_result res;
+	uint64_t sum, want;
+	unsigned i, k;
+	int fds;
+	struct fb_pool *p;
+
+	(void)state;
+	p = pool_new(4, 128, 64, &fds);
+	for (i = 0; i < N; i++) {
+		memset(pl[i], (int)i, sizeof(pl[i]));
+		jobs[i].j_code = C_SUM;
+		jobs[i].j_payload = pl[i];
+		jobs[i].j_len = 1 + i % 32;
+	}
+	assert_int_equal(fb_pool_submit_batch(p, jobs, N, 0, tk), N);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(fb_pool_wait(p, tk[i], &res, &sum,
+		    sizeof(sum), 5000), 0);
+		for (want = 0, k = 0; k < jobs[i].j_len; k++)
+			want += i;
+		assert_int_equal(sum, want);
+		assert_int_equal(res.r_worker, i % 4); /* round-robin */
+	}
+	pool_end(p, fds);
+}
+
+/* Under FB_NONBLOCK a batch larger than the board is cut where the board
+ * fills; the accepted part is intact and the rest can follow. */
+static void
+test_batch_partial(void **state)
+{
+	enum { N = 20 };
+	struct fb_job jobs[N];
+	fb_ticket_t tk[N];
+	struct fb_result res;
+	uint64_t sum;
+	unsigned char b = 7;
+	int fds, n, i;
+	struct fb_pool *p;
+
+	(void)state;
+	p = pool_new(2, 8, 64, &fds);
+	for (i = 0; i < N; i++) {
+		jobs[i].j_code = C_SUM;
+		jobs[i].j_payload = &b;
+		jobs[i].j_len = 1;
+	}
+	n = fb_pool_submit_batch(p, jobs, N, FB_NONBLOCK, tk);
+	assert_int_equal(n, 8);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(fb_pool_wait(p, tk[i], &res, &sum,
+		    sizeof(sum), 5000), 0);
+		assert_int_equal(sum, 7);
+	}
+	assert_int_equal(fb_pool_submit_batch(p, jobs + n, (size_t)(N - n),
+	    FB_NONBLOCK, tk + n), 8);
+	/* A bad job stops the batch at that job. */
+	while (fb_pool_next(p, &res, &sum, sizeof(sum), 5000) == 0)
+		;
+	jobs[2].j_len = 65;
+	assert_int_equal(fb_pool_submit_batch(p, jobs, 4, 0, tk), 2);
+	jobs[0].j_len = 65;
+	assert_int_equal(fb_pool_submit_batch(p, jobs, 4, 0, tk), -EMSGSIZE);
+	pool_end(p, fds);
+}
+
+/* FB_DEFER holds records in the master until a flush. */
+static void
+test_defer_flush(void **state)
+{
+	struct fb_result res;
+	struct fb_pool *p;
+	fb_ticket_t t[3];
+	uint64_t sum;
+	unsigned char b = 3;
+	int fds, i;
+
+	(void)state;
+	p = pool_new(1, 8, 64, &fds);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(fb_pool_submit(p, C_SUM, &b, 1, FB_DEFER,
+		    &t[i]), 0);
+	tu_sleep_ms(100);
+	/* Nothing was sent, so nothing ran. */
+	assert_int_equal(fb_pool_process(p), 0);
+	assert_int_equal(fb_pool_result(p, t[0], &res, &sum, sizeof(sum)),
+	    -EAGAIN);
+	{
+		struct fb_worker_info wi;
+		assert_int_equal(fb_pool_worker_info(p, 0, &wi), 0);
+		assert_int_equal(wi.wi_tasks, 0);
+	}
+	assert_int_equal(fb_pool_flush(p), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(fb_pool_wait(p, t[i], &res, &sum, sizeof(sum),
+		    5000), 0);
+		assert_int_equal(sum, 3);
+	}
+	pool_end(p, fds);
+}
+
+/* Zero-copy: 1 MiB payloads written in place, results read in place. */
+static void
+test_zero_copy(void **state)
+{
+	enum { SZ = 1 << 20, N = 6 };
+	struct fb_result res;
+	struct fb_pool *p;
+	fb_ticket_t t[N];
+	const void *data;
+	uint64_t want, got;
+	unsigned char *pl;
+	size_t cap, k;
+	void *area;
+	int fds, i;
+
+	(void)state;
+	p = pool_new(2, 4, SZ, &fds);
+	for (i = 0; i < N; i++) {
+		if (i >= 4) /* board of 4: take one first */
+			assert_int_equal(fb_pool_next(p, &res, &got,
+			    sizeof(got), 5000), 0);
+		assert_int_equal(fb_pool_reserve(p, 0, &area, &cap, &t[i]), 0);
+		assert_int_equal(cap, SZ);
+		pl = area;
+		for (k = 0; k < SZ; k++)
+			pl[k] = (unsigned char)(k * 7 + i);
+		assert_int_equal(fb_pool_commit(p, t[i], C_SUM, SZ, 0), 0);
+	}
+	for (i = 4; i < N; i++) {
+		assert_int_equal(fb_pool_wait_view(p, t[i], &res, &data, 5000),
+		    0);
+		assert_int_equal(res.r_len, 8);
+		memcpy(&got, data, 8);
+		for (want = 0, k = 0; k < SZ; k++)
+			want += (unsigned char)(k * 7 + i);
+		assert_int_equal(got, want);
+		/* While viewed, the slot is not reused nor re-listed. */
+		assert_int_equal(fb_pool_wait_view(p, t[i], &res, &data, 0),
+		    -ENOENT);
+		assert_int_equal(fb_pool_release(p, t[i]), 0);
+		assert_int_equal(fb_pool_release(p, t[i]), -ENOENT);
+	}
+	pool_end(p, fds);
+}
+
+static void
+test_next_view(void **state)
+{
+	struct fb_result res;
+	struct fb_pool *p;
+	fb_ticket_t t;
+	const void *data;
+	int fds;
+
+	(void)state;
+	p = pool_new(1, 2, 64, &fds);
+	assert_int_equal(fb_pool_submit(p, C_ECHO, "view", 4, 0, &t), 0);
+	assert_int_equal(fb_pool_next_view(p, &res, &data, 5000), 0);
+	assert_true(res.r_ticket == t);
+	assert_int_equal(res.r_len, 4);
+	assert_memory_equal(data, "view", 4);
+	assert_int_equal(fb_pool_pending(p), 1); /* held until release */
+	assert_int_equal(fb_pool_next_view(p, &res, &data, 0), -ENOENT);
+	assert_int_equal(fb_pool_release(p, t), 0);
+	assert_int_equal(fb_pool_pending(p), 0);
+	pool_end(p, fds);
+}
+
+/* Misuse: commit twice, commit/release unknown tickets, release a task in
+ * flight, oversize commit keeps the reservation, reserve on a full board. */
+static void
+test_misuse(void **state)
+{
+	struct fb_result res;
+	struct fb_pool *p;
+	fb_ticket_t a, b, c;
+	uint64_t sum;
+	size_t cap;
+	void *area;
+	int fds;
+
+	(void)state;
+	p = pool_new(1, 2, 64, &fds);
+	assert_int_equal(fb_pool_reserve(p, 0, &area, &cap, &a), 0);
+	memcpy(area, "\x01\x02", 2);
+	assert_int_equal(fb_pool_commit(p, a, C_SUM, 65, 0), -EMSGSIZE);
+	assert_int_equal(fb_pool_commit(p, a, FB_CODE_RESERVED + 5, 2, 0),
+	    -EINVAL);
+	assert_int_equal(fb_pool_commit(p, a, C_SUM, 2, 0), 0);
+	assert_int_equal(fb_pool_commit(p, a, C_SUM, 2, 0), -EALREADY);
+	assert_int_equal(fb_pool_release(p, a), -ENOENT); /* in flight */
+	assert_int_equal(fb_pool_commit(p, (fb_ticket_t)999 << 16, C_SUM, 2,
+	    0), -ENOENT);
+	assert_int_equal(fb_pool_commit(p, (fb_ticket_t)1 << 16 | 60000,
+	    C_SUM, 2, 0), -ENOENT);
+	assert_int_equal(fb_pool_release(p, (fb_ticket_t)77 << 16 | 1),
+	    -ENOENT);
+	assert_int_equal(fb_pool_reserve(p, 0, &area, &cap, &b), 0);
+	/* Board full: one in flight, one reserved. */
+	assert_int_equal(fb_pool_reserve(p, FB_NONBLOCK, &area, &cap, &c),
+	    -EAGAIN);
+	/* A reservation can be given back unused. */
+	assert_int_equal(fb_pool_release(p, b), 0);
+	assert_int_equal(fb_pool_commit(p, b, C_SUM, 1, 0), -ENOENT);
+	assert_int_equal(fb_pool_wait(p, a, &res, &sum, sizeof(sum), 5000), 0);
+	assert_int_equal(sum, 3);
+	/* A completed, unviewed result is not "held": release refuses. */
+	assert_int_equal(fb_pool_submit(p, C_SUM, "\x05", 1, 0, &c), 0);
+	assert_int_equal(fb_pool_wait_view(p, c, &res, (const void **)&area,
+	    5000), 0);
+	assert_int_equal(fb_pool_release(p, c), 0);
+	pool_end(p, fds);
+}
+
+/* Spin-before-block gives the same answers. */
+static void
+test_spin(void **state)
+{
+	struct fb_config cfg;
+	struct fb_result res;
+	struct fb_pool *p;
+	fb_ticket_t t;
+	uint64_t sum;
+	unsigned char b;
+	int fds = tu_count_fds(), i;
+	struct fb_board_stat st;
+
+	(void)state;
+	TU_GUARD(30);
+	fb_config_init(&cfg);
+	cfg.workers = 2;
+	cfg.spin_us = 50;
+	assert_int_equal(fb_pool_create(&p, &cfg), 0);
+	assert_int_equal(fb_pool_register(p, C_SUM, h_sum, NULL), 0);
+	assert_int_equal(fb_pool_start(p), 0);
+	for (i = 0; i < 2000; i++) {
+		b = (unsigned char)i;
+		assert_int_equal(fb_pool_submit(p, C_SUM, &b, 1, 0, &t), 0);
+		assert_int_equal(fb_pool_wait(p, t, &res, &sum, sizeof(sum),
+		    5000), 0);
+		assert_int_equal(sum, b);
+	}
+	assert_int_equal(fb_pool_stat(p, &st), 0);
+	assert_int_equal(fb_pool_shutdown(p, 5000), 0);
+	fb_pool_destroy(p);
+	tu_assert_no_children();
+	tu_assert_shm_gone(st.bs_shmid);
+	assert_int_equal(tu_count_fds(), fds);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_batch_submit),
+		cmocka_unit_test(test_batch_partial),
+		cmocka_unit_test(test_defer_flush),
+		cmocka_unit_test(test_zero_copy),
+		cmocka_unit_test(test_next_view),
+		cmocka_unit_test(test_misuse),
+		cmocka_unit_test(test_spin),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
