@@ -9,27 +9,13 @@
  * cmocka assertion (it would longjmp into the child's copy of the runner):
  * it reports through its exit status or a pipe and leaves with _exit().
  */
-#include <sys/types.h>
+#include "testutil.h"
+
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <cmocka.h>
-
-#include "forkboard.h"
 #include "internal.h"
 
 #define NRECS 100
@@ -105,26 +91,6 @@ assert_rec(const struct fb__rec *r, uint32_t i)
 	assert_int_equal(r->r_seq, want.r_seq);
 }
 
-/* Segments created by this process (from /proc/sysvipc/shm): these tests
- * make none, and must leave none. */
-static int
-our_segments(void)
-{
-	FILE *f;
-	char line[512];
-	long key, id, perms, size, cpid;
-	int n = 0;
-
-	if ((f = fopen("/proc/sysvipc/shm", "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "%ld %ld %lo %ld %ld", &key, &id, &perms,
-		    &size, &cpid) == 5 && cpid == (long)getpid())
-			n++;
-	(void)fclose(f);
-	return n;
-}
-
 static int
 setup(void **state)
 {
@@ -151,20 +117,7 @@ teardown(void **state)
 		(void)waitpid(fx->fx_kid, NULL, 0);
 		bad = 1;
 	}
-	errno = 0;
-	if (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD) {
-		fprintf(stderr, "teardown: a child is left\n");
-		bad = 1;
-	}
-	if (fb__count_fds() != fx->fx_fds) {
-		fprintf(stderr, "teardown: %d descriptors, %d at setup\n",
-		    fb__count_fds(), fx->fx_fds);
-		bad = 1;
-	}
-	if (our_segments() != 0) {
-		fprintf(stderr, "teardown: a segment of ours is left\n");
-		bad = 1;
-	}
+	bad |= tu_leftovers(fx->fx_fds);
 	free(fx);
 	*state = NULL;
 	return bad ? -1 : 0;

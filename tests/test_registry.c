@@ -3,22 +3,8 @@
  * find, order after random inserts, refusals (duplicate, reserved code,
  * NULL handler), free.
  */
-#include <sys/types.h>
-#include <sys/wait.h>
+#include "testutil.h"
 
-#include <errno.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include <cmocka.h>
-
-#include "forkboard.h"
 #include "internal.h"
 
 #define NCODES 1000
@@ -65,26 +51,6 @@ cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Segments created by this process (from /proc/sysvipc/shm): these tests
- * make none, and must leave none. */
-static int
-our_segments(void)
-{
-	FILE *f;
-	char line[512];
-	long key, id, perms, size, cpid;
-	int n = 0;
-
-	if ((f = fopen("/proc/sysvipc/shm", "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "%ld %ld %lo %ld %ld", &key, &id, &perms,
-		    &size, &cpid) == 5 && cpid == (long)getpid())
-			n++;
-	(void)fclose(f);
-	return n;
-}
-
 static int
 setup(void **state)
 {
@@ -101,22 +67,9 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	int *fds = *state, bad = 0;
+	int *fds = *state, bad;
 
-	if (fb__count_fds() != *fds) {
-		fprintf(stderr, "teardown: %d descriptors, %d at setup\n",
-		    fb__count_fds(), *fds);
-		bad = 1;
-	}
-	errno = 0;
-	if (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD) {
-		fprintf(stderr, "teardown: a child is left\n");
-		bad = 1;
-	}
-	if (our_segments() != 0) {
-		fprintf(stderr, "teardown: a segment of ours is left\n");
-		bad = 1;
-	}
+	bad = tu_leftovers(*fds);
 	free(fds);
 	*state = NULL;
 	return bad ? -1 : 0;

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -97,6 +98,49 @@ static inline int
 tu_alive(pid_t pid)
 {
 	return kill(pid, 0) == 0;
+}
+
+/* Segments this process created (from /proc/sysvipc/shm). */
+static inline int
+tu_our_segments(void)
+{
+	FILE *f;
+	char line[512];
+	long key, id, perms, size, cpid;
+	int n = 0;
+
+	if ((f = fopen("/proc/sysvipc/shm", "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%ld %ld %lo %ld %ld", &key, &id, &perms,
+		    &size, &cpid) == 5 && cpid == (long)getpid())
+			n++;
+	(void)fclose(f);
+	return n;
+}
+
+/* For teardowns: report what a test left behind (descriptors beyond
+ * fds_before, a child, a segment of ours).  Returns 0 when clean. */
+static inline int
+tu_leftovers(int fds_before)
+{
+	int bad = 0;
+
+	if (tu_count_fds() != fds_before) {
+		fprintf(stderr, "teardown: %d descriptors, %d at setup\n",
+		    tu_count_fds(), fds_before);
+		bad = 1;
+	}
+	errno = 0;
+	if (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD) {
+		fprintf(stderr, "teardown: a child is left\n");
+		bad = 1;
+	}
+	if (tu_our_segments() != 0) {
+		fprintf(stderr, "teardown: a segment of ours is left\n");
+		bad = 1;
+	}
+	return bad;
 }
 
 /* Handlers several test programs share. */
