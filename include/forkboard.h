@@ -176,7 +176,10 @@ struct fb_config {
 	unsigned kill_grace_ms;    /* SIGTERM -> SIGKILL delay; default 1000 */
 	unsigned max_tasks;        /* recycle a worker after this many tasks */
 	unsigned max_tasks_jitter; /* + random [0, jitter] to spread recycling */
-	unsigned respawn_max;      /* failures before the pool gives up; default 5 */
+	unsigned respawn_max;      /* deaths before ready, in a row, before the
+	                              pool gives up; default 5.  Back-off
+	                              between them: 50 ms, doubling, <= 5 s */
+	unsigned respawn_rate;     /* respawns per second at most; default 50 */
 
 	/* Latency.  Spin up to spin_us microseconds before sleeping: a worker
 	 * that ran out of tasks watches for more, fb_pool_wait() watches its
@@ -201,13 +204,15 @@ struct fb_result {
 	fb_ticket_t r_ticket;
 	uint32_t r_code;
 	enum fb_outcome r_outcome;
-	int r_status;          /* handler's return value; for FB_CRASHED the
-	                          wait status of the dead worker */
+	int r_status;          /* handler's return value; for FB_CRASHED and
+	                          FB_TIMEDOUT the wait status of the dead
+	                          worker (WIFSIGNALED, WTERMSIG...) */
 	unsigned r_worker;     /* worker index that ran it */
 	pid_t r_pid;           /* that worker's pid */
 	unsigned r_attempts;   /* runs, including retries */
 	size_t r_len;          /* result length (copied, or needed) */
-	uint64_t r_run_ns;     /* how long the handler ran */
+	uint64_t r_run_ns;     /* how long the handler ran (crashed, timed
+	                          out: from dispatch to death) */
 };
 
 /* The board segment as the kernel sees it (IPC_STAT), plus geometry. */
@@ -477,6 +482,34 @@ unsigned fb_pool_workers(const struct fb_pool *pool);
  */
 int fb_pool_worker_info(const struct fb_pool *pool, unsigned index,
     struct fb_worker_info *wi);
+
+/* Slot states, ordered as a task moves through them. */
+enum fb_slot_state {
+	FB_SLOT_FREE = 0,
+	FB_SLOT_RESERVED,  /* fb_pool_reserve(), not committed */
+	FB_SLOT_QUEUED,    /* sent to a worker (or waiting for one) */
+	FB_SLOT_RUNNING,   /* a worker runs it */
+	FB_SLOT_COMPLETE,  /* result waiting to be taken */
+	FB_SLOT_HELD       /* result lent out by a view until release */
+};
+
+/* One slot of the board, as the master sees it. */
+struct fb_slot_info {
+	unsigned si_index;
+	enum fb_slot_state si_state;
+	uint32_t si_code;
+	fb_ticket_t si_ticket;   /* 0 when free */
+	unsigned si_worker;      /* QUEUED/RUNNING/COMPLETE: which worker */
+	unsigned si_attempts;
+	uint64_t si_age_ns;      /* since it was last sent to a worker */
+};
+
+/* Copy slot index's state into *si.  Errors: -EINVAL (out of range). */
+int fb_pool_slot_info(const struct fb_pool *pool, unsigned index,
+    struct fb_slot_info *si);
+
+/* Name of a slot state ("free", "running", ...). */
+const char *fb_slot_state_name(enum fb_slot_state state);
 
 /* Copy the pool counters into *c. */
 void fb_pool_counters(const struct fb_pool *pool, struct fb_counters *c);

@@ -34,6 +34,10 @@ fb_strerror(int err)
 		return "workers keep dying at start; pool failed";
 	case -EINVAL:
 		return "invalid argument";
+	case -EACCES:
+		return "board key taken by another user's segment, or no permission";
+	case -EALREADY:
+		return "task already committed";
 	}
 	if (err < 0)
 		return strerror(-err);
@@ -62,6 +66,20 @@ fb_worker_state_name(enum fb_worker_state s)
 		[FB_WORKER_DEAD] = "dead", [FB_WORKER_STARTING] = "starting",
 		[FB_WORKER_IDLE] = "idle", [FB_WORKER_BUSY] = "busy",
 		[FB_WORKER_EXITING] = "exiting",
+	};
+
+	if ((unsigned)s >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[s];
+}
+
+const char *
+fb_slot_state_name(enum fb_slot_state s)
+{
+	static const char *const names[] = {
+		[FB_SLOT_FREE] = "free", [FB_SLOT_RESERVED] = "reserved",
+		[FB_SLOT_QUEUED] = "queued", [FB_SLOT_RUNNING] = "running",
+		[FB_SLOT_COMPLETE] = "complete", [FB_SLOT_HELD] = "held",
 	};
 
 	if ((unsigned)s >= sizeof(names) / sizeof(names[0]))

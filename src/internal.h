@@ -288,6 +288,8 @@ struct fb_pool {
 	unsigned p_nworkers;           /* rows ever used: 0..p_nworkers-1 */
 	unsigned p_target;             /* rows that should run: 0..target-1 */
 	unsigned p_timed;              /* in flight with a timeout */
+	int64_t p_rate_start_ns;       /* respawn-rate window */
+	unsigned p_rate_count;
 	unsigned p_rr;
 	struct fb__mslot *p_slots;
 	uint32_t *p_free;              /* stack of free slot indices */

@@ -44,6 +44,7 @@ fb_config_init(struct fb_config *cfg)
 	cfg->mode = 0600;
 	cfg->kill_grace_ms = 1000;
 	cfg->respawn_max = 5;
+	cfg->respawn_rate = 50;
 }
 
 /* Fill defaults and check ranges; cfg is the pool's own copy. */
@@ -84,6 +85,8 @@ config_check(struct fb_config *cfg)
 		cfg->kill_grace_ms = 1000;
 	if (cfg->respawn_max == 0)
 		cfg->respawn_max = 5;
+	if (cfg->respawn_rate == 0)
+		cfg->respawn_rate = 50;
 	if (cfg->ftok_proj == 0)
 		cfg->ftok_proj = 'F'; /* ftok ignores a zero id's bits */
 	return 0;
@@ -499,4 +502,48 @@ void
 fb_pool_counters(const struct fb_pool *p, struct fb_counters *c)
 {
 	*c = p->p_ctr;
+}
+
+int
+fb_pool_slot_info(const struct fb_pool *p, unsigned index,
+    struct fb_slot_info *si)
+{
+	const struct fb__mslot *ms;
+	const struct fb__slot_row *sr;
+
+	if (index >= p->p_cfg.slots)
+		return -EINVAL;
+	ms = &p->p_slots[index];
+	sr = &p->p_board.b_slots[index];
+	memset(si, 0, sizeof(*si));
+	si->si_index = index;
+	switch (ms->ms_state) {
+	case FB__M_FREE:
+		si->si_state = FB_SLOT_FREE;
+		return 0;
+	case FB__M_RESERVED:
+		si->si_state = FB_SLOT_RESERVED;
+		break;
+	case FB__M_INFLIGHT:
+		/* The board says whether a worker has claimed it. */
+		si->si_state = atomic_load_explicit(&sr->sr_state,
+		    memory_order_acquire) == FB__SLOT_RUNNING &&
+		    sr->sr_seq == ms->ms_seq ? FB_SLOT_RUNNING : FB_SLOT_QUEUED;
+		break;
+	case FB__M_READY:
+		si->si_state = FB_SLOT_COMPLETE;
+		break;
+	default:
+		si->si_state = FB_SLOT_HELD;
+		break;
+	}
+	si->si_ticket = FB__TICKET(ms->ms_seq, index);
+	if (ms->ms_state == FB__M_RESERVED)
+		return 0;
+	si->si_code = ms->ms_code;
+	si->si_worker = ms->ms_worker;
+	si->si_attempts = ms->ms_attempts;
+	if (ms->ms_sent_ns != 0)
+		si->si_age_ns = (uint64_t)(fb__now_ns() - ms->ms_sent_ns);
+	return 0;
 }

@@ -291,6 +291,8 @@ fb__worker_lost(struct fb_pool *p, unsigned i, int st)
 				continue;
 			}
 			if (!running || ms->ms_attempts > p->p_cfg.retries) {
+				ms->ms_run_ns = (uint64_t)(fb__now_ns() -
+				    ms->ms_sent_ns);
 				fb__complete(p, s, FB_CRASHED, st, 0);
 				continue;
 			}
@@ -398,9 +400,23 @@ fb__timers(struct fb_pool *p)
 		w = &p->p_workers[i];
 		if (w->w_respawn_at_ns == 0 || w->w_respawn_at_ns > now)
 			continue;
-		w->w_respawn_at_ns = 0;
-		if (p->p_state != FB__P_RUNNING)
+		if (p->p_state != FB__P_RUNNING) {
+			w->w_respawn_at_ns = 0;
 			continue;
+		}
+		/* Spawn-rate cap: at most respawn_rate respawns a second,
+		 * whatever the workers die of; the rest wait for the next
+		 * second. */
+		if (now - p->p_rate_start_ns >= 1000000000LL) {
+			p->p_rate_start_ns = now;
+			p->p_rate_count = 0;
+		}
+		if (p->p_rate_count >= p->p_cfg.respawn_rate) {
+			w->w_respawn_at_ns = p->p_rate_start_ns + 1000000000LL;
+			continue;
+		}
+		p->p_rate_count++;
+		w->w_respawn_at_ns = 0;
 		w->w_restarts++;
 		p->p_ctr.c_respawns++;
 		if ((r = fb__spawn(p, i)) < 0) {

@@ -680,6 +680,36 @@ test_bad_config(void **state)
 	assert_clean(fx);
 }
 
+/* A segment with our key that another user owns is refused, never
+ * reclaimed, even if it looks stale.  Needs root to hand it to uid
+ * 65534; otherwise skipped (cmocka counts it as skipped). */
+static void
+test_foreign_owner(void **state)
+{
+	struct fixture *fx = *state;
+	struct fb__geometry g = { 1, 4, 64, 64 };
+	struct shmid_ds ds;
+	struct fb_config cfg;
+	key_t key = test_key(3);
+	int id;
+
+	if (geteuid() != 0)
+		skip();
+	own_key(fx, key);
+	assert_true((id = shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0600)) != -1);
+	assert_int_equal(shmctl(id, IPC_STAT, &ds), 0);
+	ds.shm_perm.uid = 65534;
+	assert_int_equal(shmctl(id, IPC_SET, &ds), 0);
+	fb_config_init(&cfg);
+	cfg.key_mode = FB_BOARD_KEY;
+	cfg.key = key;
+	assert_int_equal(fb__board_create(&fx->fx_b[0], &g, &cfg), -EACCES);
+	assert_null(fx->fx_b[0].b_base);
+	assert_int_equal(shmget(key, 0, 0), id); /* left alone */
+	assert_int_equal(shmctl(id, IPC_RMID, NULL), 0);
+	assert_clean(fx);
+}
+
 int
 main(void)
 {
@@ -699,6 +729,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_creator_not_reclaimed,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_owner, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config,
 		    setup, teardown),
 	};

@@ -622,6 +622,14 @@ test_worker_info(void **state)
 	} while (wi.wi_state != FB_WORKER_BUSY);
 	assert_int_equal(wi.wi_code, C_SLEEP);
 	assert_int_equal(wi.wi_slot, (uint32_t)(t & 0xffff));
+	{
+		struct fb_slot_info si;
+		assert_int_equal(fb_pool_slot_info(f.pool, wi.wi_slot, &si), 0);
+		assert_int_equal(si.si_state, FB_SLOT_RUNNING);
+		assert_true(si.si_ticket == t);
+		assert_int_equal(si.si_code, C_SLEEP);
+		assert_int_equal(si.si_worker, 0);
+	}
 	assert_true(wi.wi_pid > 0);
 	assert_int_equal(fb_pool_wait(f.pool, t, &res, buf, sizeof(buf), 5000),
 	    0);
@@ -631,6 +639,18 @@ test_worker_info(void **state)
 	assert_int_equal(wi.wi_state, FB_WORKER_IDLE);
 	assert_int_equal(wi.wi_tasks, 1);
 	assert_int_equal(fb_pool_worker_info(f.pool, 2, &wi), -EINVAL);
+	{
+		struct fb_slot_info si;
+		unsigned k, nfree = 0;
+		for (k = 0; k < 8; k++) {
+			assert_int_equal(fb_pool_slot_info(f.pool, k, &si), 0);
+			nfree += si.si_state == FB_SLOT_FREE;
+		}
+		assert_int_equal(nfree, 8);
+		assert_int_equal(fb_pool_slot_info(f.pool, 8, &si), -EINVAL);
+		assert_string_equal(fb_slot_state_name(FB_SLOT_RUNNING),
+		    "running");
+	}
 	assert_string_equal(fb_worker_state_name(FB_WORKER_BUSY), "busy");
 	assert_string_equal(fb_outcome_name(FB_CRASHED), "crashed");
 	finish(&f);

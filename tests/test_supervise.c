@@ -346,6 +346,9 @@ test_chaos(void **state)
 
 #define C_STUBBORN 3
 #define C_PID 4
+#define C_CRASH 6
+
+static int h_crash(struct fb_task *, void *);
 
 static struct fb_pool *
 pool_cfg(struct fb_config *cfg, int *shmid)
@@ -358,6 +361,7 @@ pool_cfg(struct fb_config *cfg, int *shmid)
 	assert_int_equal(fb_pool_register(p, C_MIX, h_mix, NULL), 0);
 	assert_int_equal(fb_pool_register(p, C_STUBBORN, tu_h_stubborn, NULL), 0);
 	assert_int_equal(fb_pool_register(p, C_PID, tu_h_pid, NULL), 0);
+	assert_int_equal(fb_pool_register(p, C_CRASH, h_crash, NULL), 0);
 	assert_int_equal(fb_pool_start(p), 0);
 	assert_int_equal(fb_pool_stat(p, &st), 0);
 	*shmid = st.bs_shmid;
@@ -529,6 +533,51 @@ test_resize(void **state)
 	pool_end(p, shmid, fds);
 }
 
+static int
+h_crash(struct fb_task *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	raise(SIGKILL);
+	return 0;
+}
+
+/* Workers that are ready and then die on every task are respawned at most
+ * respawn_rate times a second, however fast they die. */
+static void
+test_spawn_rate(void **state)
+{
+	struct fb_config cfg;
+	struct fb_pool *p;
+	struct fb_result res;
+	struct fb_counters c;
+	fb_ticket_t t;
+	char buf[8];
+	int shmid, fds = tu_count_fds(), i;
+	int64_t t0;
+
+	(void)state;
+	TU_GUARD(20);
+	fb_config_init(&cfg);
+	cfg.workers = 2;
+	cfg.respawn_rate = 4;
+	p = pool_cfg(&cfg, &shmid);
+	t0 = tu_now_ms();
+	for (i = 0; i < 12; i++)
+		assert_int_equal(fb_pool_submit(p, C_CRASH, NULL, 0, 0, &t), 0);
+	for (i = 0; i < 12; i++) {
+		assert_int_equal(fb_pool_next(p, &res, buf, sizeof(buf), 10000),
+		    0);
+		assert_int_equal(res.r_outcome, FB_CRASHED);
+		assert_int_equal(WTERMSIG(res.r_status), SIGKILL);
+	}
+	/* 12 deaths, 2 workers: >= 10 respawns, 4 a second at most. */
+	fb_pool_counters(p, &c);
+	assert_true(c.c_respawns >= 10);
+	assert_true(tu_now_ms() - t0 >= 1500);
+	pool_end(p, shmid, fds);
+}
+
 int
 main(void)
 {
@@ -541,6 +590,7 @@ main(void)
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_recycle),
 		cmocka_unit_test(test_resize),
+		cmocka_unit_test(test_spawn_rate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
