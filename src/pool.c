@@ -323,6 +323,22 @@ fb__collect(struct fb_pool *p, uint32_t slot)
 	return 1;
 }
 
+/* The board is the truth: collect every in-flight slot it says is
+ * finished, whatever the completion pipe said. */
+static int
+collect_all(struct fb_pool *p)
+{
+	uint32_t s;
+	int done = 0;
+
+	fb__log(p, FB_LOG_WARN, "completion pipe out of step; reading the "
+	    "board");
+	for (s = 0; s < p->p_cfg.slots; s++)
+		if (p->p_slots[s].ms_state == FB__M_INFLIGHT)
+			done += fb__collect(p, s);
+	return done;
+}
+
 static int
 drain_done(struct fb_pool *p)
 {
@@ -330,7 +346,7 @@ drain_done(struct fb_pool *p)
 	struct fb__mslot *ms;
 	size_t i, n;
 	ssize_t r;
-	int done = 0;
+	int done = 0, garbage = 0;
 
 	for (;;) {
 		r = fb__reader_fill(&p->p_done_rd, p->p_done[0]);
@@ -341,9 +357,16 @@ drain_done(struct fb_pool *p)
 		n = fb__reader_take(&p->p_done_rd, recs, FB__RBUF_RECS);
 		for (i = 0; i < n; i++) {
 			/* A record is a hint: check it names a slot we sent to
-			 * that worker, with that sequence, still in flight. */
-			if (recs[i].r_slot >= p->p_cfg.slots)
+			 * that worker, with that sequence, still in flight.
+			 * Stale ones are normal (a dead worker's, a spun-for
+			 * slot's); impossible ones mean a handler wrote into
+			 * the pipe and the stream may be out of step. */
+			if (recs[i].r_slot >= p->p_cfg.slots ||
+			    recs[i].r_aux >= p->p_cfg.max_workers ||
+			    recs[i].r_seq > p->p_seq) {
+				garbage = 1;
 				continue;
+			}
 			ms = &p->p_slots[recs[i].r_slot];
 			if (ms->ms_state != FB__M_INFLIGHT ||
 			    ms->ms_seq != recs[i].r_seq ||
@@ -352,6 +375,8 @@ drain_done(struct fb_pool *p)
 			done += fb__collect(p, recs[i].r_slot);
 		}
 	}
+	if (garbage)
+		done += collect_all(p);
 	return done;
 }
 

@@ -8,6 +8,8 @@
 
 #include <poll.h>
 
+#include "internal.h"
+
 #define C_ECHO 1
 #define C_SUM 2
 #define C_REV 3
@@ -656,6 +658,62 @@ test_worker_info(void **state)
 	finish(&f);
 }
 
+/* Writes junk into the completion pipe (fd in arg), as a buggy handler
+ * holding that descriptor could. */
+static int
+h_junk(struct fb_task *t, void *arg)
+{
+	static const unsigned char junk[5] = { 0xff, 0xff, 0xff, 0xff, 0xff };
+
+	(void)t;
+	if (write(*(int *)arg, junk, sizeof(junk)) != sizeof(junk))
+		return 1;
+	return 0;
+}
+
+/* The master trusts the board, not the pipe: junk in the completion
+ * stream does not lose or hang any task. */
+static void
+test_junk_in_pipe(void **state)
+{
+	struct fixture f;
+	struct fb_result res;
+	fb_ticket_t t[40];
+	char buf[16];
+	int i, done = 0, fd;
+
+	(void)state;
+	TU_GUARD(30);
+	f.fds_before = tu_count_fds();
+	{
+		struct fb_config cfg;
+		struct fb_board_stat st;
+
+		fb_config_init(&cfg);
+		cfg.workers = 2;
+		cfg.slot_size = 64;
+		assert_int_equal(fb_pool_create(&f.pool, &cfg), 0);
+		fd = f.pool->p_done[1];
+		assert_int_equal(fb_pool_register(f.pool, 50, h_junk, &fd), 0);
+		assert_int_equal(fb_pool_register(f.pool, C_ECHO, tu_h_echo,
+		    NULL), 0);
+		assert_int_equal(fb_pool_start(f.pool), 0);
+		assert_int_equal(fb_pool_stat(f.pool, &st), 0);
+		f.shmid = st.bs_shmid;
+	}
+	for (i = 0; i < 40; i++)
+		assert_int_equal(fb_pool_submit(f.pool, i % 4 ? C_ECHO : 50,
+		    "abc", 3, 0, &t[i]), 0);
+	for (i = 0; i < 40; i++) {
+		assert_int_equal(fb_pool_wait(f.pool, t[i], &res, buf,
+		    sizeof(buf), 5000), 0);
+		assert_int_equal(res.r_outcome, FB_DONE);
+		done++;
+	}
+	assert_int_equal(done, 40);
+	finish(&f);
+}
+
 int
 main(void)
 {
@@ -676,6 +734,7 @@ main(void)
 		cmocka_unit_test(test_pollable_fd),
 		cmocka_unit_test(test_least_loaded),
 		cmocka_unit_test(test_worker_info),
+		cmocka_unit_test(test_junk_in_pipe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
