@@ -14,7 +14,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #define B_SMALL		64		/* no-op payload and result bytes */
 #define B_BIG		(1u << 20)	/* the big payload: 1 MiB */
@@ -32,6 +31,7 @@ struct bparams {
 	unsigned	 bp_samples;	/* latency samples */
 	unsigned	 bp_reps;	/* repetitions (ready time) */
 	unsigned	 bp_spin_us;	/* forkboard's spin_us */
+	int		 bp_pin;	/* run everything on one CPU */
 };
 
 /* What it reports.  br_samples (latencies, ns) is malloc'd by the
@@ -46,6 +46,22 @@ struct bres {
 };
 
 typedef int (*bench_fn)(const struct bparams *, struct bres *);
+
+/*
+ * A throughput window: a warm-up (a quarter of the window, at most
+ * 100 ms: let the scheduler settle), then the tasks completed during
+ * bp_secs.  The tail, tasks still in flight at the end, is drained and
+ * checked but not timed.
+ */
+struct bwin {
+	int64_t		 w_warm;	/* warm-up ends, window opens */
+	int64_t		 w_end;		/* window closes: stop submitting */
+	int64_t		 w_t0;
+	int64_t		 w_t1;
+	uint64_t	 w_done0;
+	uint64_t	 w_done1;
+	int		 w_state;	/* 0 warming, 1 open, 2 closed */
+};
 
 /* util.c */
 int64_t	 b_now_ns(void);
@@ -65,6 +81,10 @@ double	 b_pct(const int64_t *, size_t, double);
 void	 b_throughput(struct bres *, uint64_t, int64_t);
 int64_t	*b_samples(struct bres *, unsigned);
 int	 b_median_of(struct bres *, int64_t *, unsigned);
+void	 b_win_start(struct bwin *, double);
+int	 b_win_tick(struct bwin *, uint64_t);
+void	 b_win_end(struct bwin *, uint64_t, struct bres *);
+int	 b_pin(void);
 
 /* raw.c: the hand-written pipe+shm loop, ping-pong, raw forks */
 int	 raw_coalesced(const struct bparams *, struct bres *);
@@ -87,41 +107,5 @@ int	 fbs_big(const struct bparams *, struct bres *);
 int	 fbs_big_copy(const struct bparams *, struct bres *);
 int	 fbs_ready(const struct bparams *, struct bres *);
 int	 fbs_memory(const struct bparams *, struct bres *);
-
-/* report.c: the driver's results, statistics and outputs */
-#define R_MAXROUNDS	64
-
-enum rsect {
-	S_NOOP = 0,	/* no-op throughput at the default worker count */
-	S_SCALE,	/* batched no-op throughput vs workers */
-	S_LAT,		/* single-task round trip */
-	S_BIG,		/* 1 MiB payload tasks */
-	S_READY,	/* workers ready */
-	S_MEM,		/* memory per worker */
-	S_NSECT
-};
-
-/* What the table and the JSON file say about the run. */
-struct rinfo {
-	const char	*ri_mode;	/* "full" or "smoke" */
-	unsigned	 ri_rounds;
-	unsigned	 ri_workers;
-	unsigned	 ri_inflight;
-	unsigned	 ri_ready_workers;
-	double		 ri_secs;
-	unsigned	 ri_samples;
-	char		 ri_python[128];	/* version, or why skipped */
-	double		 ri_elapsed;
-	int		 ri_failures;
-};
-
-int	 m_add(const char *, const char *, const char *, enum rsect);
-int	 m_find(const char *);
-void	 m_set(int, unsigned, double);
-void	 r_add(const char *, const char *, const char *, int, double);
-void	 rep_table(FILE *, const struct rinfo *);
-int	 rep_json(const char *, const struct rinfo *);
-int	 rep_scale_dat(const char *, const unsigned *, unsigned);
-int	 rep_lat_dat(const char *, int64_t *, size_t, int64_t *, size_t);
 
 #endif /* FB_BENCH_H */

@@ -193,16 +193,15 @@ fbs_batched(const struct bparams *bp, struct bres *br)
 	static unsigned char pay[B_BATCH][B_SMALL];
 	fb_ticket_t tickets[B_BATCH];
 	struct fbs f;
-	int64_t t0, deadline;
+	struct bwin win;
 	int r = -1;
 
 	if (fbs_open(&f, bp->bp_workers, bp->bp_inflight ? bp->bp_inflight :
 	    B_SLOTS_PER_WORKER * bp->bp_workers, B_SMALL, bp->bp_spin_us) < 0)
 		return -1;
-	t0 = b_now_ns();
-	deadline = t0 + (int64_t)(bp->bp_secs * 1e9);
+	b_win_start(&win, bp->bp_secs);
 	for (;;) {
-		if (b_now_ns() < deadline &&
+		if (b_win_tick(&win, f.f_done) &&
 		    fbs_send_batch(&f, jobs, pay, tickets) < 0)
 			goto out;
 		if (fb_pool_pending(f.f_pool) == 0)
@@ -210,7 +209,7 @@ fbs_batched(const struct bparams *bp, struct bres *br)
 		if (fbs_drain_views(&f) < 0)
 			goto out;
 	}
-	b_throughput(br, f.f_done, b_now_ns() - t0);
+	b_win_end(&win, f.f_done, br);
 	r = 0;
 out:
 	return fbs_close(&f, r);
@@ -237,16 +236,15 @@ fbs_onebyone(const struct bparams *bp, struct bres *br)
 	unsigned char buf[B_SMALL];
 	struct fb_result res;
 	struct fbs f;
+	struct bwin win;
 	fb_ticket_t t;
 	unsigned i, inflight = bp->bp_inflight ? bp->bp_inflight : 128;
-	int64_t t0, deadline;
 	int r = -1, k;
 
 	if (fbs_open(&f, bp->bp_workers, inflight, B_SMALL,
 	    bp->bp_spin_us) < 0)
 		return -1;
-	t0 = b_now_ns();
-	deadline = t0 + (int64_t)(bp->bp_secs * 1e9);
+	b_win_start(&win, bp->bp_secs);
 	for (i = 0; i < inflight; i++)
 		if (fbs_submit_one(&f, 0, &t) < 0)
 			goto out;
@@ -257,10 +255,10 @@ fbs_onebyone(const struct bparams *bp, struct bres *br)
 			goto out;
 		}
 		fbs_take(&f, &res, buf);
-		if (b_now_ns() < deadline && fbs_submit_one(&f, 0, &t) < 0)
+		if (b_win_tick(&win, f.f_done) && fbs_submit_one(&f, 0, &t) < 0)
 			goto out;
 	}
-	b_throughput(br, f.f_done, b_now_ns() - t0);
+	b_win_end(&win, f.f_done, br);
 	r = 0;
 out:
 	return fbs_close(&f, r);
@@ -355,7 +353,7 @@ fbs_big_run(const struct bparams *bp, struct bres *br, int copy)
 	struct fbs f;
 	unsigned slots = bp->bp_inflight ? bp->bp_inflight :
 	    2 * bp->bp_workers;
-	int64_t t0, deadline;
+	struct bwin win;
 	int r = -1;
 
 	if (copy && (buf = malloc(B_BIG)) == NULL)
@@ -364,10 +362,9 @@ fbs_big_run(const struct bparams *bp, struct bres *br, int copy)
 		free(buf);
 		return -1;
 	}
-	t0 = b_now_ns();
-	deadline = t0 + (int64_t)(bp->bp_secs * 1e9);
+	b_win_start(&win, bp->bp_secs);
 	for (;;) {
-		if (b_now_ns() < deadline &&
+		if (b_win_tick(&win, f.f_done) &&
 		    fb_pool_pending(f.f_pool) < slots) {
 			if (fbs_big_one(&f, buf) < 0)
 				goto out;
@@ -378,7 +375,7 @@ fbs_big_run(const struct bparams *bp, struct bres *br, int copy)
 		if (fbs_take_one(&f) < 0)
 			goto out;
 	}
-	b_throughput(br, f.f_done, b_now_ns() - t0);
+	b_win_end(&win, f.f_done, br);
 	r = 0;
 out:
 	free(buf);
@@ -470,13 +467,15 @@ fbs_memory(const struct bparams *bp, struct bres *br)
 	if (fbs_open(&f, bp->bp_workers, B_SLOTS_PER_WORKER * bp->bp_workers,
 	    B_SMALL, 0) < 0)
 		return -1;
-	for (i = 0; i < 1000; i++)
-		if (fbs_submit_one(&f, FB_DEFER, &t) < 0 || (i % 64 == 63 &&
-		    fbs_drain_views(&f) < 0))
+	/* Batches of 64 deferred submits, each drained completely. */
+	for (i = 0; i < 1000; i++) {
+		if (fbs_submit_one(&f, FB_DEFER, &t) < 0)
 			goto out;
-	while (fb_pool_pending(f.f_pool) > 0)
-		if (fbs_drain_views(&f) < 0)
-			goto out;
+		while ((i % 64 == 63 || i == 999) &&
+		    fb_pool_pending(f.f_pool) > 0)
+			if (fbs_drain_views(&f) < 0)
+				goto out;
+	}
 	for (i = 0; i < 1000; i++) {
 		if (fb_pool_worker_info(f.f_pool, 0, &wi) < 0)
 			goto out;

@@ -149,6 +149,21 @@ raw_open(struct raw *rw, unsigned n, unsigned slots)
 	return 0;
 }
 
+/* Write worker w's queued slot numbers in one write. */
+static int
+raw_flush(struct raw *rw, unsigned w)
+{
+	size_t len = rw->rw_nout[w] * sizeof(uint32_t);
+
+	if (len == 0)
+		return 0;
+	rw->rw_nout[w] = 0;
+	if (b_write_full(rw->rw_task[w], rw->rw_out + (size_t)w * rw->rw_slots,
+	    len) == -1)
+		return -1;
+	return 0;
+}
+
 /* Hand every free slot a new task; coalesced: one write per worker. */
 static int
 raw_send(struct raw *rw, int coalesce)
@@ -162,22 +177,13 @@ raw_send(struct raw *rw, int coalesce)
 		    rw->rw_seq);
 		rw->rw_sent_sum += rw->rw_seq++;
 		w = rw->rw_rr++ % rw->rw_n;
-		if (coalesce)
-			rw->rw_out[(size_t)w * rw->rw_slots + rw->rw_nout[w]++] =
-			    slot;
-		else if (b_write_full(rw->rw_task[w], &slot, sizeof(slot)) ==
-		    -1)
+		rw->rw_out[(size_t)w * rw->rw_slots + rw->rw_nout[w]++] = slot;
+		if (!coalesce && raw_flush(rw, w) == -1)
 			return -1;
 	}
-	for (w = 0; coalesce && w < rw->rw_n; w++) {
-		if (rw->rw_nout[w] == 0)
-			continue;
-		if (b_write_full(rw->rw_task[w], rw->rw_out +
-		    (size_t)w * rw->rw_slots, rw->rw_nout[w] * sizeof(uint32_t)) ==
-		    -1)
+	for (w = 0; coalesce && w < rw->rw_n; w++)
+		if (raw_flush(rw, w) == -1)
 			return -1;
-		rw->rw_nout[w] = 0;
-	}
 	return 0;
 }
 
@@ -211,9 +217,9 @@ static int
 raw_run(const struct bparams *bp, struct bres *br, int coalesce)
 {
 	struct raw rw;
+	struct bwin win;
 	unsigned slots;
 	uint64_t done = 0;
-	int64_t t0, deadline;
 	int k, r = -1;
 
 	slots = bp->bp_inflight ? bp->bp_inflight :
@@ -222,18 +228,17 @@ raw_run(const struct bparams *bp, struct bres *br, int coalesce)
 		warn("raw loop: start");
 		goto out;
 	}
-	t0 = b_now_ns();
-	deadline = t0 + (int64_t)(bp->bp_secs * 1e9);
+	b_win_start(&win, bp->bp_secs);
 	if (raw_send(&rw, coalesce) == -1)
 		goto out;
 	while (rw.rw_nfree < slots) {
 		if ((k = raw_collect(&rw)) == -1)
 			goto out;
 		done += (uint64_t)k;
-		if (b_now_ns() < deadline && raw_send(&rw, coalesce) == -1)
+		if (b_win_tick(&win, done) && raw_send(&rw, coalesce) == -1)
 			goto out;
 	}
-	b_throughput(br, done, b_now_ns() - t0);
+	b_win_end(&win, done, br);
 	if (rw.rw_got_sum != rw.rw_sent_sum || done != rw.rw_seq) {
 		warnx("raw loop: wrong results");
 		goto out;

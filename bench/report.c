@@ -1,7 +1,7 @@
 /*
- * report.c - the driver's results: one value per metric per round,
- * ratios taken within each round, medians and ranges over the rounds, and
- * the three outputs (table, JSON, gnuplot data).
+ * report.c - the driver's results: one value per metric, placement and
+ * round; ratios taken within each round; medians and ranges over the
+ * rounds; and the three outputs (table, JSON, gnuplot data).
  */
 #include <sys/types.h>
 
@@ -11,19 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench.h"
+#include "driver.h"
 
 #define R_MAXMETRICS	64
 #define R_MAXRATIOS	16
-#define R_LABELW	58
+#define R_LABELW	50
 
 struct metric {
 	const char	*m_key;
 	const char	*m_label;
 	const char	*m_unit;
 	enum rsect	 m_sect;
-	double		 m_v[R_MAXROUNDS];
-	unsigned char	 m_have[R_MAXROUNDS];
+	double		 m_v[P_NPLACE][R_MAXROUNDS];
+	unsigned char	 m_have[P_NPLACE][R_MAXROUNDS];
 };
 
 /* num/den within each round; r_target 0: shown, not judged. */
@@ -49,23 +49,30 @@ static struct ratio ratios[R_MAXRATIOS];
 static unsigned nratios;
 static unsigned nrounds;
 
+static const char *place_key[P_NPLACE] = { "one_cpu", "unpinned" };
+
 static const char *sect_title[S_NSECT] = {
-	"No-op throughput, %u workers, 64-byte payload and result",
-	"Batched no-op throughput vs workers (forkboard | raw coalesced loop)",
+	"No-op throughput, %u workers, 64-byte payload+result",
+	"Batched no-op throughput vs workers",
 	"Single-task round trip, one at a time, 1 worker",
-	"1 MiB payload tasks, %u workers: worker sums the payload, returns 8 bytes",
+	"1 MiB payloads, %u workers (worker sums the payload)",
 	"Time until %u workers are ready",
-	"Memory per worker (idle worker, after 1000 no-op tasks)",
+	"Memory per worker (idle, after 1000 no-op tasks)",
 };
 
+/* Register a metric; registering a key again returns the first one. */
 int
 m_add(const char *key, const char *label, const char *unit, enum rsect sect)
 {
 	struct metric *m;
+	int i;
 
+	if ((i = m_find(key)) >= 0)
+		return i;
 	if (nmetrics == R_MAXMETRICS)
 		errx(1, "too many metrics");
 	m = &metrics[nmetrics];
+	memset(m, 0, sizeof(*m));
 	m->m_key = key;
 	m->m_label = label;
 	m->m_unit = unit;
@@ -85,12 +92,12 @@ m_find(const char *key)
 }
 
 void
-m_set(int m, unsigned round, double v)
+m_set(int m, enum place pl, unsigned round, double v)
 {
 	if (m < 0 || round >= R_MAXROUNDS)
 		return;
-	metrics[m].m_v[round] = v;
-	metrics[m].m_have[round] = 1;
+	metrics[m].m_v[pl][round] = v;
+	metrics[m].m_have[pl][round] = 1;
 	if (round + 1 > nrounds)
 		nrounds = round + 1;
 }
@@ -140,26 +147,27 @@ stats_fill(struct stats *st)
 }
 
 static void
-metric_stats(const struct metric *m, struct stats *st)
+metric_stats(const struct metric *m, enum place pl, struct stats *st)
 {
 	unsigned i;
 
 	for (i = 0; i < nrounds; i++)
-		st->st_v[i] = m->m_have[i] ? m->m_v[i] : NAN;
+		st->st_v[i] = m->m_have[pl][i] ? m->m_v[pl][i] : NAN;
 	stats_fill(st);
 }
 
 static void
-ratio_stats(const struct ratio *r, struct stats *st)
+ratio_stats(const struct ratio *r, enum place pl, struct stats *st)
 {
 	int a = m_find(r->r_num), b = m_find(r->r_den);
 	unsigned i;
 
 	for (i = 0; i < nrounds; i++) {
 		st->st_v[i] = NAN;
-		if (a >= 0 && b >= 0 && metrics[a].m_have[i] &&
-		    metrics[b].m_have[i] && metrics[b].m_v[i] != 0)
-			st->st_v[i] = metrics[a].m_v[i] / metrics[b].m_v[i];
+		if (a >= 0 && b >= 0 && metrics[a].m_have[pl][i] &&
+		    metrics[b].m_have[pl][i] && metrics[b].m_v[pl][i] != 0)
+			st->st_v[i] = metrics[a].m_v[pl][i] /
+			    metrics[b].m_v[pl][i];
 	}
 	stats_fill(st);
 }
@@ -167,96 +175,106 @@ ratio_stats(const struct ratio *r, struct stats *st)
 static const char *
 ratio_status(const struct ratio *r, const struct stats *st)
 {
-	if (st->st_n == 0)
-		return "n/a";
 	if (r->r_target == 0)
 		return "info";
+	if (st->st_n == 0)
+		return "n/a";
 	if (r->r_le)
 		return st->st_med <= r->r_target ? "PASS" : "MISS";
 	return st->st_med >= r->r_target ? "PASS" : "MISS";
 }
 
-/* A readable number: thousands separated, or 3 significant digits. */
+/* Three significant digits, with k/M for thousands and millions. */
 static const char *
 fmt(double v, char *buf, size_t len)
 {
-	char tmp[64], *o = buf;
-	size_t i, n;
+	const char *unit = "";
+	double a;
 
 	if (isnan(v)) {
 		(void)snprintf(buf, len, "-");
 		return buf;
 	}
-	if (v < 1000) {
-		(void)snprintf(buf, len, v < 10 ? "%.2f" : v < 100 ? "%.1f" :
-		    "%.0f", v);
-		return buf;
+	if (fabs(v) >= 1e6) {
+		v /= 1e6;
+		unit = "M";
+	} else if (fabs(v) >= 1e3) {
+		v /= 1e3;
+		unit = "k";
 	}
-	n = (size_t)snprintf(tmp, sizeof(tmp), "%.0f", v);
-	for (i = 0; i < n && (size_t)(o - buf) + 2 < len; i++) {
-		if (i > 0 && (n - i) % 3 == 0)
-			*o++ = ',';
-		*o++ = tmp[i];
-	}
-	*o = '\0';
+	a = fabs(v);
+	(void)snprintf(buf, len, a < 9.995 ? "%.2f%s" : a < 99.95 ?
+	    "%.1f%s" : "%.0f%s", v, unit);
 	return buf;
 }
 
-static void
-row(FILE *f, const char *label, const struct stats *st, const char *unit)
+/* "median [min-max]", or "-" when nothing was measured. */
+static const char *
+cell(const struct stats *st, char *buf, size_t len)
 {
-	char a[32], b[32], c[32];
+	char a[16], b[16], c[16], range[40];
 
 	if (st->st_n == 0) {
-		fprintf(f, "  %-*s %14s  %s\n", R_LABELW, label, "-",
-		    "(not measured)");
-		return;
+		(void)snprintf(buf, len, "%6s %15s", "-", "");
+		return buf;
 	}
-	fprintf(f, "  %-*s %14s  [%s - %s] %s\n", R_LABELW, label,
-	    fmt(st->st_med, a, sizeof(a)), fmt(st->st_min, b, sizeof(b)),
-	    fmt(st->st_max, c, sizeof(c)), unit);
+	(void)snprintf(range, sizeof(range), "[%s-%s]",
+	    fmt(st->st_min, b, sizeof(b)), fmt(st->st_max, c, sizeof(c)));
+	(void)snprintf(buf, len, "%6s %-15s", fmt(st->st_med, a, sizeof(a)),
+	    range);
+	return buf;
 }
 
 static void
 sect_table(FILE *f, const struct rinfo *ri, enum rsect s)
 {
 	struct stats st;
-	unsigned i, n;
-	char title[160];
+	char title[160], c[P_NPLACE][64];
+	unsigned i, p, n;
 
 	n = s == S_READY ? ri->ri_ready_workers : ri->ri_workers;
 	(void)snprintf(title, sizeof(title), sect_title[s], n);
-	fprintf(f, "\n%s\n", title);
+	fprintf(f, "\n%-*s %-22s   %s\n", R_LABELW + 2, title, "   one CPU",
+	    "   unpinned");
 	for (i = 0; i < nmetrics; i++) {
 		if (metrics[i].m_sect != s)
 			continue;
-		metric_stats(&metrics[i], &st);
-		row(f, metrics[i].m_label, &st, metrics[i].m_unit);
+		for (p = 0; p < P_NPLACE; p++) {
+			metric_stats(&metrics[i], (enum place)p, &st);
+			(void)cell(&st, c[p], sizeof(c[p]));
+		}
+		fprintf(f, "  %-*s %s   %s  %s\n", R_LABELW,
+		    metrics[i].m_label, c[P_ONECPU], c[P_FREE],
+		    metrics[i].m_unit);
 	}
 }
 
 static void
 ratio_table(FILE *f)
 {
-	struct stats st;
+	struct stats st[P_NPLACE];
 	const struct ratio *r;
-	char a[32], b[32], c[32], t[32];
-	unsigned i;
+	char c[P_NPLACE][64], t[32];
+	unsigned i, p;
 
-	fprintf(f, "\nTargets (each ratio taken within a round; median "
-	    "[min - max] over rounds)\n");
+	fprintf(f, "\n%-*s %-22s   %-22s  %-8s %s\n", R_LABELW + 2,
+	    "Targets (ratio within each round; median [min-max])",
+	    "   one CPU", "   unpinned", "target", "verdict (unpinned)");
 	for (i = 0; i < nratios; i++) {
 		r = &ratios[i];
-		ratio_stats(r, &st);
-		if (r->r_target == 0)
-			(void)snprintf(t, sizeof(t), "%s", "");
-		else
+		for (p = 0; p < P_NPLACE; p++) {
+			ratio_stats(r, (enum place)p, &st[p]);
+			(void)cell(&st[p], c[p], sizeof(c[p]));
+		}
+		(void)snprintf(t, sizeof(t), "%s", "");
+		if (r->r_target != 0)
 			(void)snprintf(t, sizeof(t), "%s %g",
 			    r->r_le ? "<=" : ">=", r->r_target);
-		fprintf(f, "  %-*s %8s  [%s - %s]  %-8s %s\n", R_LABELW,
-		    r->r_label, fmt(st.st_med, a, sizeof(a)),
-		    fmt(st.st_min, b, sizeof(b)), fmt(st.st_max, c, sizeof(c)),
-		    t, ratio_status(r, &st));
+		fprintf(f, "  %-*s %s   %s  %-8s %s", R_LABELW, r->r_label,
+		    c[P_ONECPU], c[P_FREE], t, ratio_status(r, &st[P_ONECPU]));
+		if (r->r_target != 0)
+			fprintf(f, " (%s)", ratio_status(r, &st[P_FREE]));
+		fprintf(f, "\n");
 	}
 }
 
@@ -265,15 +283,16 @@ rep_table(FILE *f, const struct rinfo *ri)
 {
 	unsigned s;
 
-	fprintf(f, "\nforkboard benchmarks: %s mode, %u round(s), %u workers "
-	    "unless said, %.2f s windows, %u latency samples, %.0f s\n",
-	    ri->ri_mode, ri->ri_rounds, ri->ri_workers, ri->ri_secs,
-	    ri->ri_samples, ri->ri_elapsed);
-	fprintf(f, "values: median [min - max] over rounds; python: %s\n",
-	    ri->ri_python);
+	fprintf(f, "\nforkboard benchmarks: %s mode, %u round(s), %.2f s "
+	    "windows, %u latency samples, %.0f s in all\n", ri->ri_mode,
+	    ri->ri_rounds, ri->ri_secs, ri->ri_samples, ri->ri_elapsed);
+	fprintf(f, "Each cell: median [min-max] over the rounds.  python: "
+	    "%s\n", ri->ri_python);
 	for (s = 0; s < S_NSECT; s++)
 		sect_table(f, ri, (enum rsect)s);
 	ratio_table(f);
+	fprintf(f, "\nTargets are judged on one CPU (stable); the unpinned "
+	    "verdict is in parentheses.  A MISS never fails the run.\n");
 	if (ri->ri_failures > 0)
 		fprintf(f, "\n%d measurement(s) FAILED: see the messages "
 		    "above\n", ri->ri_failures);
@@ -304,11 +323,11 @@ json_num(FILE *f, double v)
 }
 
 static void
-json_stats(FILE *f, const struct stats *st)
+json_stats(FILE *f, enum place pl, const struct stats *st)
 {
 	unsigned i;
 
-	fprintf(f, "\"median\": ");
+	fprintf(f, "\"%s\": {\"median\": ", place_key[pl]);
 	json_num(f, st->st_med);
 	fprintf(f, ", \"min\": ");
 	json_num(f, st->st_min);
@@ -319,65 +338,63 @@ json_stats(FILE *f, const struct stats *st)
 		fprintf(f, i ? ", " : "");
 		json_num(f, st->st_v[i]);
 	}
-	fprintf(f, "]");
+	fprintf(f, "]}");
 }
 
 static void
 json_metrics(FILE *f)
 {
 	struct stats st;
-	unsigned i;
+	unsigned i, p;
 
 	fprintf(f, "  \"metrics\": {\n");
 	for (i = 0; i < nmetrics; i++) {
-		metric_stats(&metrics[i], &st);
 		fprintf(f, "    ");
 		json_str(f, metrics[i].m_key);
 		fprintf(f, ": {\"label\": ");
 		json_str(f, metrics[i].m_label);
 		fprintf(f, ", \"unit\": ");
 		json_str(f, metrics[i].m_unit);
-		fprintf(f, ", ");
-		json_stats(f, &st);
+		for (p = 0; p < P_NPLACE; p++) {
+			metric_stats(&metrics[i], (enum place)p, &st);
+			fprintf(f, ",\n      ");
+			json_stats(f, (enum place)p, &st);
+		}
 		fprintf(f, "}%s\n", i + 1 < nmetrics ? "," : "");
 	}
 	fprintf(f, "  },\n");
 }
 
 static void
-json_ratios(FILE *f)
+json_ratio(FILE *f, const struct ratio *r)
 {
-	struct stats st;
-	const struct ratio *r;
-	unsigned i;
+	struct stats st[P_NPLACE];
+	unsigned p;
 
-	fprintf(f, "  \"ratios\": [\n");
-	for (i = 0; i < nratios; i++) {
-		r = &ratios[i];
-		ratio_stats(r, &st);
-		fprintf(f, "    {\"name\": ");
-		json_str(f, r->r_label);
-		fprintf(f, ", \"num\": ");
-		json_str(f, r->r_num);
-		fprintf(f, ", \"den\": ");
-		json_str(f, r->r_den);
-		fprintf(f, ", ");
-		json_stats(f, &st);
-		fprintf(f, ", \"target\": ");
-		if (r->r_target == 0)
-			fprintf(f, "null, \"op\": null");
-		else
-			fprintf(f, "%g, \"op\": \"%s\"", r->r_target,
-			    r->r_le ? "<=" : ">=");
-		fprintf(f, ", \"status\": \"%s\"}%s\n", ratio_status(r, &st),
-		    i + 1 < nratios ? "," : "");
+	fprintf(f, "    {\"name\": ");
+	json_str(f, r->r_label);
+	fprintf(f, ", \"num\": ");
+	json_str(f, r->r_num);
+	fprintf(f, ", \"den\": ");
+	json_str(f, r->r_den);
+	if (r->r_target == 0)
+		fprintf(f, ", \"target\": null, \"op\": null");
+	else
+		fprintf(f, ", \"target\": %g, \"op\": \"%s\"", r->r_target,
+		    r->r_le ? "<=" : ">=");
+	for (p = 0; p < P_NPLACE; p++) {
+		ratio_stats(r, (enum place)p, &st[p]);
+		fprintf(f, ",\n      ");
+		json_stats(f, (enum place)p, &st[p]);
 	}
-	fprintf(f, "  ]\n");
+	fprintf(f, ",\n      \"status\": \"%s\", \"status_unpinned\": \"%s\"}",
+	    ratio_status(r, &st[P_ONECPU]), ratio_status(r, &st[P_FREE]));
 }
 
 int
 rep_json(const char *path, const struct rinfo *ri)
 {
+	unsigned i;
 	FILE *f;
 
 	if ((f = fopen(path, "w")) == NULL) {
@@ -389,14 +406,18 @@ rep_json(const char *path, const struct rinfo *ri)
 	fprintf(f, ",\n  \"rounds\": %u,\n  \"workers\": %u,\n"
 	    "  \"inflight\": %u,\n  \"window_s\": %g,\n"
 	    "  \"latency_samples\": %u,\n  \"elapsed_s\": %.1f,\n"
-	    "  \"failures\": %d,\n  \"python\": ", ri->ri_rounds,
-	    ri->ri_workers, ri->ri_inflight, ri->ri_secs, ri->ri_samples,
-	    ri->ri_elapsed, ri->ri_failures);
+	    "  \"failures\": %d,\n  \"judged_on\": \"one_cpu\",\n"
+	    "  \"python\": ", ri->ri_rounds, ri->ri_workers, ri->ri_inflight,
+	    ri->ri_secs, ri->ri_samples, ri->ri_elapsed, ri->ri_failures);
 	json_str(f, ri->ri_python);
 	fprintf(f, ",\n");
 	json_metrics(f);
-	json_ratios(f);
-	fprintf(f, "}\n");
+	fprintf(f, "  \"ratios\": [\n");
+	for (i = 0; i < nratios; i++) {
+		json_ratio(f, &ratios[i]);
+		fprintf(f, "%s\n", i + 1 < nratios ? "," : "");
+	}
+	fprintf(f, "  ]\n}\n");
 	if (fclose(f) == EOF) {
 		warn("%s", path);
 		return -1;
@@ -405,7 +426,7 @@ rep_json(const char *path, const struct rinfo *ri)
 }
 
 static void
-dat_stats(FILE *f, const char *key)
+dat_stats(FILE *f, const char *key, enum place pl)
 {
 	struct stats st;
 	int m = m_find(key);
@@ -414,40 +435,47 @@ dat_stats(FILE *f, const char *key)
 		fprintf(f, " NaN NaN NaN");
 		return;
 	}
-	metric_stats(&metrics[m], &st);
+	metric_stats(&metrics[m], pl, &st);
 	fprintf(f, " %.6g %.6g %.6g", st.st_med, st.st_min, st.st_max);
 }
 
-/* workers, then median min max for forkboard and for the raw loop. */
+/* workers, then median min max of forkboard and of the raw loop, on one
+ * CPU, then unpinned. */
 int
-rep_scale_dat(const char *path, const unsigned *workers, unsigned n)
+rep_scale_dat(const char *path)
 {
-	char key[64];
-	unsigned i;
+	char fb[32], raw[32];
+	unsigned i, p;
 	FILE *f;
 
 	if ((f = fopen(path, "w")) == NULL) {
 		warn("%s", path);
 		return -1;
 	}
-	fprintf(f, "# workers fb_med fb_min fb_max raw_med raw_min raw_max "
-	    "(tasks/s)\n");
-	for (i = 0; i < n; i++) {
-		fprintf(f, "%u", workers[i]);
-		(void)snprintf(key, sizeof(key), "scale.fb.w%u", workers[i]);
-		dat_stats(f, key);
-		(void)snprintf(key, sizeof(key), "scale.raw.w%u", workers[i]);
-		dat_stats(f, key);
+	fprintf(f, "# workers, then median min max (tasks/s) of: forkboard "
+	    "one CPU, raw one CPU, forkboard unpinned, raw unpinned\n");
+	for (i = 0; i < NSCALE; i++) {
+		(void)snprintf(fb, sizeof(fb), "scale.fb.w%u",
+		    scale_workers[i]);
+		(void)snprintf(raw, sizeof(raw), "scale.raw.w%u",
+		    scale_workers[i]);
+		fprintf(f, "%u", scale_workers[i]);
+		for (p = 0; p < P_NPLACE; p++) {
+			dat_stats(f, fb, (enum place)p);
+			dat_stats(f, raw, (enum place)p);
+		}
 		fprintf(f, "\n");
 	}
 	return fclose(f) == EOF ? -1 : 0;
 }
 
-/* Percentile, then forkboard's and ping-pong's latency there (us), from
- * every round's samples pooled. */
+/* Percentile, then the latency there (us) of each of nv distributions
+ * (every round's samples pooled). */
 int
-rep_lat_dat(const char *path, int64_t *a, size_t na, int64_t *b, size_t nb)
+rep_lat_dat(const char *path, int64_t **v, size_t *n, unsigned nv)
 {
+	static const double tail[] = { 99.95, 99.99 };
+	unsigned i, k;
 	FILE *f;
 	double p;
 
@@ -455,13 +483,21 @@ rep_lat_dat(const char *path, int64_t *a, size_t na, int64_t *b, size_t nb)
 		warn("%s", path);
 		return -1;
 	}
-	qsort(a, na, sizeof(*a), b_cmp_i64);
-	qsort(b, nb, sizeof(*b), b_cmp_i64);
-	fprintf(f, "# percentile forkboard_us pingpong_us\n");
-	for (p = 0; p < 99.95; p += p < 99 ? 0.5 : 0.1)
-		fprintf(f, "%.2f %.3f %.3f\n", p, b_pct(a, na, p) / 1e3,
-		    b_pct(b, nb, p) / 1e3);
-	fprintf(f, "99.99 %.3f %.3f\n", b_pct(a, na, 99.99) / 1e3,
-	    b_pct(b, nb, 99.99) / 1e3);
+	for (i = 0; i < nv; i++)
+		qsort(v[i], n[i], sizeof(int64_t), b_cmp_i64);
+	fprintf(f, "# percentile, then us: forkboard one CPU, ping-pong one "
+	    "CPU, forkboard unpinned, ping-pong unpinned\n");
+	for (k = 0; k < 199 + 9 + 2; k++) {
+		p = k < 199 ? k * 0.5 : k < 208 ? 99.1 + (k - 199) * 0.1 :
+		    tail[k - 208];
+		fprintf(f, "%.2f", p);
+		for (i = 0; i < nv; i++) {
+			if (n[i] == 0)
+				fprintf(f, " NaN");
+			else
+				fprintf(f, " %.3f", b_pct(v[i], n[i], p) / 1e3);
+		}
+		fprintf(f, "\n");
+	}
 	return fclose(f) == EOF ? -1 : 0;
 }

@@ -183,27 +183,26 @@ seed_run(const struct bparams *bp, struct bres *br, uint32_t code,
     size_t len, unsigned inflight)
 {
 	struct seed sd;
+	struct bwin win;
 	uint64_t next = 0, old = 0;
-	int64_t t0, deadline;
 	int r = -1;
 
 	seed_open(&sd, bp->bp_workers, code, len);
-	t0 = b_now_ns();
-	deadline = t0 + (int64_t)(bp->bp_secs * 1e9);
+	b_win_start(&win, bp->bp_secs);
 	while (next < inflight)
 		if (seed_send(&sd, next++) == -1)
 			goto out;
 	while (old < next) {
 		if (seed_recv(&sd, old++) == -1)
 			goto out;
-		if (b_now_ns() < deadline && seed_send(&sd, next++) == -1)
+		if (b_win_tick(&win, old) && seed_send(&sd, next++) == -1)
 			goto out;
 	}
-	b_throughput(br, next, b_now_ns() - t0);
+	b_win_end(&win, old, br);
 	r = 0;
 out:
 	if (r == -1)
-		warnx("seed pool: failed at task %llu", (unsigned long long)old);
+		warnx("seed pool: task %llu failed", (unsigned long long)old);
 	seed_close(&sd);
 	return r;
 }
@@ -253,15 +252,14 @@ fork_per_task(const struct bparams *bp, struct bres *br)
 {
 	unsigned char payload[B_SMALL];
 	unsigned n = bp->bp_workers;
+	struct bwin win;
 	pid_t *ring;
 	uint64_t next = 0, old = 0;
-	int64_t t0, deadline;
 	int r = -1;
 
 	if ((ring = calloc(n, sizeof(pid_t))) == NULL)
 		err(1, "calloc");
-	t0 = b_now_ns();
-	deadline = t0 + (int64_t)(bp->bp_secs * 1e9);
+	b_win_start(&win, bp->bp_secs);
 	while (next < n) {
 		ring[next % n] = fork_one(payload, next);
 		next++;
@@ -270,13 +268,13 @@ fork_per_task(const struct bparams *bp, struct bres *br)
 		if (fork_wait(ring[old % n], old) == -1)
 			break;
 		old++;
-		if (b_now_ns() < deadline) {
+		if (b_win_tick(&win, old)) {
 			ring[next % n] = fork_one(payload, next);
 			next++;
 		}
 	}
 	if (old == next) {
-		b_throughput(br, next, b_now_ns() - t0);
+		b_win_end(&win, old, br);
 		r = 0;
 	} else {
 		warnx("fork per task: task %llu failed",
@@ -293,8 +291,8 @@ int
 memcpy_big(const struct bparams *bp, struct bres *br)
 {
 	unsigned char *src, *dst;
+	struct bwin win;
 	uint64_t n = 0, sink = 0;
-	int64_t t0, deadline;
 
 	if ((src = malloc(B_BIG)) == NULL)
 		err(1, "malloc");
@@ -304,15 +302,14 @@ memcpy_big(const struct bparams *bp, struct bres *br)
 	}
 	b_fill(src, B_BIG, 1);
 	b_fill(dst, B_BIG, 2);
-	t0 = b_now_ns();
-	deadline = t0 + (int64_t)(bp->bp_secs * 1e9);
+	b_win_start(&win, bp->bp_secs);
 	do {
 		src[0] = (unsigned char)n;
 		memcpy(dst, src, B_BIG);
 		sink += dst[n % B_BIG];
 		n++;
-	} while (b_now_ns() < deadline);
-	b_throughput(br, n, b_now_ns() - t0);
+	} while (b_win_tick(&win, n));
+	b_win_end(&win, n, br);
 	br->br_aux[0] = (double)sink;
 	b_shm_free(dst);
 	free(src);

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include <err.h>
+#include <sched.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -255,5 +256,69 @@ b_median_of(struct bres *br, int64_t *v, unsigned n)
 	br->br_value = b_pct(v, n, 50);
 	br->br_aux[0] = (double)v[0];
 	br->br_aux[1] = (double)v[n - 1];
+	return 0;
+}
+
+void
+b_win_start(struct bwin *w, double secs)
+{
+	int64_t now = b_now_ns(), len = (int64_t)(secs * 1e9);
+	int64_t warm = len / 4 < 100000000 ? len / 4 : 100000000;
+
+	memset(w, 0, sizeof(*w));
+	w->w_warm = now + warm;
+	w->w_end = w->w_warm + len;
+}
+
+/* Call with the tasks completed so far, whenever results come in.
+ * Returns 1 while new tasks should be submitted. */
+int
+b_win_tick(struct bwin *w, uint64_t done)
+{
+	int64_t now;
+
+	if (w->w_state == 2)
+		return 0;
+	now = b_now_ns();
+	if (w->w_state == 0 && now >= w->w_warm) {
+		w->w_state = 1;
+		w->w_t0 = now;
+		w->w_done0 = done;
+	}
+	if (w->w_state == 1 && now >= w->w_end) {
+		w->w_state = 2;
+		w->w_t1 = now;
+		w->w_done1 = done;
+		return 0;
+	}
+	return 1;
+}
+
+void
+b_win_end(struct bwin *w, uint64_t done, struct bres *br)
+{
+	while (w->w_state != 2)		/* ended early: close it now */
+		(void)b_win_tick(w, done);
+	b_throughput(br, w->w_done1 - w->w_done0, w->w_t1 - w->w_t0);
+}
+
+/* Run this process, and whatever it forks, on its first allowed CPU. */
+int
+b_pin(void)
+{
+	cpu_set_t set, one;
+	int cpu;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == -1)
+		return -1;
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			break;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one) == -1) {
+		warn("sched_setaffinity");
+		return -1;
+	}
 	return 0;
 }

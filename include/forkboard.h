@@ -345,7 +345,11 @@ int fb_pool_submit(struct fb_pool *pool, uint32_t code, const void *payload,
 
 /*
  * Submit n tasks in one call: each worker gets all its records in one
- * write.  tickets[i] names jobs[i].  Returns how many were accepted, in
+ * write.  Consecutive jobs go to one worker in runs (at most 32), sized to
+ * spread the batch over as many workers as there are CPUs: one write and
+ * one wake-up then carry many tasks.  For work that sleeps or blocks,
+ * prefer fb_pool_submit() with FB_DEFER, which spreads task by task.
+ * tickets[i] names jobs[i].  Returns how many were accepted, in
  * order: all n, or fewer when the board filled up under FB_NONBLOCK (the
  * rest were not taken).  A job that cannot be accepted at all (-EMSGSIZE,
  * -EINVAL) stops the batch there: the count before it is returned, or the

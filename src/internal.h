@@ -10,6 +10,7 @@
 #define FB_INTERNAL_H
 
 #include <sys/types.h>
+#include <sys/epoll.h>
 #include <sys/queue.h>
 
 #include <stdatomic.h>
@@ -159,6 +160,7 @@ int fb__set_nonblock(int fd, int on);
 int fb__close_except(const int *keep, size_t n);
 int fb__count_fds(void);
 int64_t fb__now_ns(void);
+int64_t fb__coarse_ns(void);          /* cheaper, a few ms coarse */
 
 /* In spin loops: tell the CPU we are waiting. */
 static inline void
@@ -261,7 +263,11 @@ struct fb__worker {
 	unsigned w_fails;        /* consecutive deaths before ready */
 	int64_t w_kill_at_ns;    /* SIGKILL due (task timeout escalation) */
 	int64_t w_respawn_at_ns; /* back-off: spawn again then; 0: not due */
+	int w_dirty;             /* on p_dirty: its outbox has records */
 };
+
+/* A batch goes to workers in runs of this many tasks. */
+#define FB__BATCH_RUN 32
 
 /* epoll tags: kind in the high 32 bits, index in the low. */
 #define FB__EV_DONE 1u
@@ -288,6 +294,12 @@ struct fb_pool {
 	unsigned p_nworkers;           /* rows ever used: 0..p_nworkers-1 */
 	unsigned p_target;             /* rows that should run: 0..target-1 */
 	unsigned p_timed;              /* in flight with a timeout */
+	int p_any_timeout;             /* some code has its own timeout */
+	unsigned *p_dirty;             /* workers whose outbox has records */
+	unsigned p_ndirty;
+	int p_retiring;                /* a worker waits for fb__retire */
+	int p_sticky;                  /* batch: worker for this run, or -1 */
+	unsigned p_ncpu;               /* CPUs online at create */
 	int64_t p_rate_start_ns;       /* respawn-rate window */
 	unsigned p_rate_count;
 	unsigned p_rr;
@@ -311,6 +323,7 @@ void fb__complete(struct fb_pool *, uint32_t slot, enum fb_outcome, int status,
     size_t result_len);
 int fb__flush_all(struct fb_pool *);
 int fb__collect(struct fb_pool *, uint32_t slot);
+int fb__handle_events(struct fb_pool *, const struct epoll_event *, int);
 
 /* submit.c, result.c */
 int fb__wait_events(struct fb_pool *, int64_t deadline_ns);
@@ -324,6 +337,7 @@ int fb__reap(struct fb_pool *, unsigned index, int block);
 int fb__timers(struct fb_pool *);
 int fb__stop_workers(struct fb_pool *, int64_t deadline_ns);
 int fb__retire(struct fb_pool *);
+void fb__deactivate(struct fb_pool *, unsigned index);
 int fb__resize(struct fb_pool *, unsigned n);
 void fb__arm_timer(struct fb_pool *);
 

@@ -111,6 +111,7 @@ fb_pool_create(struct fb_pool **poolp, const struct fb_config *cfg)
 	struct fb__geometry g;
 	struct fb_pool *p;
 	unsigned i;
+	long ncpu;
 	int r;
 
 	*poolp = NULL;
@@ -137,7 +138,9 @@ fb_pool_create(struct fb_pool **poolp, const struct fb_config *cfg)
 	p->p_workers = calloc(cfg->max_workers, sizeof(*p->p_workers));
 	p->p_slots = calloc(cfg->slots, sizeof(*p->p_slots));
 	p->p_free = calloc(cfg->slots, sizeof(*p->p_free));
-	if (p->p_workers == NULL || p->p_slots == NULL || p->p_free == NULL)
+	p->p_dirty = calloc(cfg->max_workers, sizeof(*p->p_dirty));
+	if (p->p_workers == NULL || p->p_slots == NULL || p->p_free == NULL ||
+	    p->p_dirty == NULL)
 		goto nomem;
 	for (i = 0; i < cfg->max_workers; i++) {
 		p->p_workers[i].w_pid = -1;
@@ -179,6 +182,9 @@ fb_pool_create(struct fb_pool **poolp, const struct fb_config *cfg)
 	    FB__EV(FB__EV_TIMER, 0))) < 0)
 		goto fail;
 	p->p_lifeline = !fb__pidfd_works();
+	p->p_sticky = -1;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	p->p_ncpu = ncpu > 0 ? (unsigned)ncpu : 1;
 	p->p_rand = (uint64_t)fb__now_ns() ^ ((uint64_t)getpid() << 32);
 	p->p_state = FB__P_NEW;
 	*poolp = p;
@@ -235,6 +241,8 @@ fb_pool_set_timeout(struct fb_pool *p, uint32_t code, unsigned ms)
 	    NULL)
 		return -ENOENT;
 	h->h_timeout_ms = ms;
+	if (ms != 0)
+		p->p_any_timeout = 1;
 	return 0;
 }
 
@@ -344,16 +352,20 @@ drain_done(struct fb_pool *p)
 {
 	struct fb__rec recs[FB__RBUF_RECS];
 	struct fb__mslot *ms;
-	size_t i, n;
+	size_t i, n, room;
 	ssize_t r;
-	int done = 0, garbage = 0;
+	int done = 0, garbage = 0, more;
 
-	for (;;) {
+	for (more = 1; more;) {
+		room = sizeof(p->p_done_rd.rd_buf) - p->p_done_rd.rd_have;
 		r = fb__reader_fill(&p->p_done_rd, p->p_done[0]);
 		if (r == -EAGAIN)
 			break;
 		if (r < 0 && r != -ENOBUFS)
 			return (int)r;
+		/* A read that did not fill the buffer emptied the pipe: no
+		 * need for another read just to be told EAGAIN. */
+		more = r < 0 || (size_t)r == room;
 		n = fb__reader_take(&p->p_done_rd, recs, FB__RBUF_RECS);
 		for (i = 0; i < n; i++) {
 			/* A record is a hint: check it names a slot we sent to
@@ -380,18 +392,13 @@ drain_done(struct fb_pool *p)
 	return done;
 }
 
+/* Act on what epoll reported. */
 int
-fb_pool_process(struct fb_pool *p)
+fb__handle_events(struct fb_pool *p, const struct epoll_event *evs, int n)
 {
-	struct epoll_event evs[64];
 	uint32_t kind, idx;
-	int i, n, r, done = 0;
+	int i, r, done = 0;
 
-	do
-		n = epoll_wait(p->p_epfd, evs, 64, 0);
-	while (n == -1 && errno == EINTR);
-	if (n == -1)
-		return -errno;
 	for (i = 0; i < n; i++) {
 		kind = (uint32_t)(evs[i].data.u64 >> 32);
 		idx = (uint32_t)evs[i].data.u64;
@@ -421,6 +428,20 @@ fb_pool_process(struct fb_pool *p)
 	if ((r = fb__flush_all(p)) < 0)
 		return r;
 	return done;
+}
+
+int
+fb_pool_process(struct fb_pool *p)
+{
+	struct epoll_event evs[64];
+	int n;
+
+	do
+		n = epoll_wait(p->p_epfd, evs, 64, 0);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -errno;
+	return fb__handle_events(p, evs, n);
 }
 
 int
@@ -473,6 +494,7 @@ fb_pool_destroy(struct fb_pool *p)
 	free(p->p_workers);
 	free(p->p_slots);
 	free(p->p_free);
+	free(p->p_dirty);
 	free(p->p_keep);
 	free(p);
 }
@@ -569,6 +591,6 @@ fb_pool_slot_info(const struct fb_pool *p, unsigned index,
 	si->si_worker = ms->ms_worker;
 	si->si_attempts = ms->ms_attempts;
 	if (ms->ms_sent_ns != 0)
-		si->si_age_ns = (uint64_t)(fb__now_ns() - ms->ms_sent_ns);
+		si->si_age_ns = (uint64_t)(fb__coarse_ns() - ms->ms_sent_ns);
 	return 0;
 }

@@ -11,8 +11,8 @@
 static int64_t
 deadline_of(int timeout_ms)
 {
-	if (timeout_ms < 0)
-		return -1;
+	if (timeout_ms <= 0)
+		return timeout_ms < 0 ? -1 : 0;
 	return fb__now_ns() + (int64_t)timeout_ms * 1000000;
 }
 
@@ -33,7 +33,6 @@ fill_result(const struct fb_pool *p, uint32_t slot, struct fb_result *res)
 {
 	const struct fb__mslot *ms = &p->p_slots[slot];
 
-	memset(res, 0, sizeof(*res));
 	res->r_ticket = FB__TICKET(ms->ms_seq, slot);
 	res->r_code = ms->ms_code;
 	res->r_outcome = ms->ms_outcome;
@@ -113,7 +112,7 @@ static int
 by_ticket(struct fb_pool *p, fb_ticket_t t, struct fb_result *res,
     void *buf, size_t cap, const void **view, int timeout_ms)
 {
-	int64_t deadline = deadline_of(timeout_ms);
+	int64_t deadline = -1;
 	uint32_t slot;
 	int r;
 
@@ -128,8 +127,12 @@ by_ticket(struct fb_pool *p, fb_ticket_t t, struct fb_result *res,
 		default:
 			return -ENOENT; /* reserved, or already viewed */
 		}
+		if (timeout_ms == 0)
+			return -EAGAIN;
+		if (deadline == -1 && timeout_ms > 0)
+			deadline = deadline_of(timeout_ms);
 		if (deadline >= 0 && fb__now_ns() >= deadline)
-			return timeout_ms == 0 ? -EAGAIN : -ETIMEDOUT;
+			return -ETIMEDOUT;
 		if (p->p_cfg.spin_us > 0 && fb__spin_wait(p, slot) > 0)
 			continue;
 		if ((r = fb__wait_events(p, deadline)) < 0)
@@ -145,7 +148,8 @@ oldest(struct fb_pool *p, struct fb_result *res, void *buf, size_t cap,
 	struct fb__mslot *ms;
 	int r;
 
-	if ((r = fb_pool_process(p)) < 0)
+	/* Only ask the kernel when nothing is waiting already. */
+	if (TAILQ_EMPTY(&p->p_ready) && (r = fb_pool_process(p)) < 0)
 		return r;
 	for (;;) {
 		if ((ms = TAILQ_FIRST(&p->p_ready)) != NULL)

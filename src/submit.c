@@ -53,9 +53,11 @@ fb__dispatch(struct fb_pool *p, uint32_t slot)
 	struct fb__slot_row *sr = &p->p_board.b_slots[slot];
 	struct fb__worker *w;
 	struct fb__rec rec;
-	int wi;
+	int wi = p->p_sticky;
 
-	if ((wi = pick_worker(p)) < 0) {
+	if (wi < 0 || !p->p_workers[wi].w_active)
+		wi = pick_worker(p);
+	if (wi < 0) {
 		ms->ms_worker = UINT32_MAX;
 		TAILQ_INSERT_TAIL(&p->p_pending, ms, ms_link);
 		return 0;
@@ -72,45 +74,56 @@ fb__dispatch(struct fb_pool *p, uint32_t slot)
 	rec.r_slot = slot;
 	rec.r_aux = ms->ms_code;
 	rec.r_seq = ms->ms_seq;
-	ms->ms_sent_ns = fb__now_ns();
+	ms->ms_sent_ns = fb__coarse_ns();
 	w->w_inflight++;
 	w->w_tasks_sent++;
 	if (w->w_recycle_at != 0 && w->w_tasks_sent >= w->w_recycle_at)
-		w->w_active = 0; /* fb__retire closes its pipe after the flush */
+		fb__deactivate(p, (unsigned)wi); /* retired after the flush */
+	if (!w->w_dirty) {
+		w->w_dirty = 1;
+		p->p_dirty[p->p_ndirty++] = (unsigned)wi;
+	}
 	return fb__outbox_put(&w->w_out, &rec);
 }
 
-/* One write per worker with queued records; a full pipe is retried when
- * epoll says it drained. */
+/* One write per worker with queued records (only those: the dirty list);
+ * a full pipe is retried when epoll says it drained. */
 int
 fb__flush_all(struct fb_pool *p)
 {
 	struct epoll_event ev;
 	struct fb__worker *w;
-	unsigned i;
+	unsigned i, k, keep = 0;
 	int r;
 
-	for (i = 0; i < p->p_nworkers; i++) {
+	for (k = 0; k < p->p_ndirty; k++) {
+		i = p->p_dirty[k];
 		w = &p->p_workers[i];
-		if (w->w_out.ob_len == 0 || w->w_task[1] == -1)
+		if (w->w_out.ob_len == 0 || w->w_task[1] == -1) {
+			w->w_dirty = 0;
 			continue;
+		}
 		if ((r = fb__outbox_flush(&w->w_out, w->w_task[1])) < 0)
 			return r;
 		if (p->p_cfg.spin_us > 0)
 			atomic_fetch_add_explicit(
 			    &p->p_board.b_workers[i].wr_doorbell, 1,
 			    memory_order_release);
-		if (r == 0) {
-			memset(&ev, 0, sizeof(ev));
-			ev.events = EPOLLOUT | EPOLLONESHOT;
-			ev.data.u64 = FB__EV(FB__EV_OUT, i);
-			if (epoll_ctl(p->p_epfd, EPOLL_CTL_MOD, w->w_task[1],
-			    &ev) == -1 && (errno != ENOENT || epoll_ctl(p->p_epfd,
-			    EPOLL_CTL_ADD, w->w_task[1], &ev) == -1))
-				return -errno;
+		if (r == 1) {
+			w->w_dirty = 0;
+			continue;
 		}
+		p->p_dirty[keep++] = i; /* pipe full: stays dirty */
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLOUT | EPOLLONESHOT;
+		ev.data.u64 = FB__EV(FB__EV_OUT, i);
+		if (epoll_ctl(p->p_epfd, EPOLL_CTL_MOD, w->w_task[1], &ev) ==
+		    -1 && (errno != ENOENT || epoll_ctl(p->p_epfd,
+		    EPOLL_CTL_ADD, w->w_task[1], &ev) == -1))
+			return -errno;
 	}
-	return fb__retire(p);
+	p->p_ndirty = keep;
+	return p->p_retiring ? fb__retire(p) : 0;
 }
 
 int
@@ -124,7 +137,7 @@ fb_pool_flush(struct fb_pool *p)
 int
 fb__wait_events(struct fb_pool *p, int64_t deadline)
 {
-	struct epoll_event ev;
+	struct epoll_event evs[64];
 	int64_t left;
 	int ms, n, r;
 
@@ -136,11 +149,11 @@ fb__wait_events(struct fb_pool *p, int64_t deadline)
 		ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
 	}
 	do
-		n = epoll_wait(p->p_epfd, &ev, 1, ms);
+		n = epoll_wait(p->p_epfd, evs, 64, ms);
 	while (n == -1 && errno == EINTR);
 	if (n == -1)
 		return -errno;
-	return fb_pool_process(p);
+	return fb__handle_events(p, evs, n);
 }
 
 static unsigned
@@ -148,6 +161,8 @@ task_timeout(const struct fb_pool *p, uint32_t code)
 {
 	const struct fb__handler *h;
 
+	if (!p->p_any_timeout)
+		return p->p_cfg.task_timeout_ms;
 	if ((h = fb__registry_find(&p->p_reg, code)) != NULL &&
 	    h->h_timeout_ms != 0)
 		return h->h_timeout_ms;
@@ -242,15 +257,32 @@ fb_pool_submit(struct fb_pool *p, uint32_t code, const void *payload,
 	return 0;
 }
 
+/*
+ * How many consecutive tasks of a batch of n go to one worker: enough to
+ * spread them over as many workers as there are CPUs (more could not run
+ * at once), at most FB__BATCH_RUN, so that one write and one wake-up carry
+ * many tasks however many workers the pool has.
+ */
+static size_t
+batch_run(const struct fb_pool *p, size_t n)
+{
+	size_t ways = p->p_target < p->p_ncpu ? p->p_target : p->p_ncpu;
+	size_t run = (n + ways - 1) / (ways ? ways : 1);
+
+	return run > FB__BATCH_RUN ? FB__BATCH_RUN : run ? run : 1;
+}
+
 int
 fb_pool_submit_batch(struct fb_pool *p, const struct fb_job *jobs, size_t n,
     int flags, fb_ticket_t *tickets)
 {
 	uint32_t slot;
-	size_t i;
+	size_t i, run = batch_run(p, n);
 	int r = 0;
 
 	for (i = 0; i < n; i++) {
+		if (i % run == 0)
+			p->p_sticky = run > 1 ? pick_worker(p) : -1;
 		if ((r = check_task(p, jobs[i].j_code, jobs[i].j_payload,
 		    jobs[i].j_len)) < 0)
 			break;
@@ -263,6 +295,7 @@ fb_pool_submit_batch(struct fb_pool *p, const struct fb_job *jobs, size_t n,
 		if ((r = launch(p, slot, jobs[i].j_code, jobs[i].j_len)) < 0)
 			break;
 	}
+	p->p_sticky = -1;
 	if (!(flags & FB_DEFER))
 		(void)fb__flush_all(p);
 	if (i == 0 && r < 0 && r != -EAGAIN)

@@ -285,13 +285,13 @@ fb__worker_lost(struct fb_pool *p, unsigned i, int st)
 		if (bst == FB__SLOT_RUNNING) {
 			ms->ms_attempts++;
 			if (ms->ms_timedout) {
-				ms->ms_run_ns = (uint64_t)(fb__now_ns() -
+				ms->ms_run_ns = (uint64_t)(fb__coarse_ns() -
 				    ms->ms_sent_ns);
 				fb__complete(p, s, FB_TIMEDOUT, st, 0);
 				continue;
 			}
 			if (!running || ms->ms_attempts > p->p_cfg.retries) {
-				ms->ms_run_ns = (uint64_t)(fb__now_ns() -
+				ms->ms_run_ns = (uint64_t)(fb__coarse_ns() -
 				    ms->ms_sent_ns);
 				fb__complete(p, s, FB_CRASHED, st, 0);
 				continue;
@@ -370,7 +370,7 @@ task_deadlines(struct fb_pool *p, int64_t now)
 		fb__log(p, FB_LOG_WARN, "task in slot %u timed out; stopping "
 		    "worker %u", s, ms->ms_worker);
 		(void)kill(w->w_pid, SIGTERM);
-		w->w_active = 0; /* no more tasks: it is going away */
+		fb__deactivate(p, ms->ms_worker); /* it is going away */
 		w->w_kill_at_ns = now + (int64_t)p->p_cfg.kill_grace_ms *
 		    1000000;
 	}
@@ -437,14 +437,27 @@ fb__retire(struct fb_pool *p)
 	struct fb__worker *w;
 	unsigned i;
 
+	p->p_retiring = 0;
 	for (i = 0; i < p->p_nworkers; i++) {
 		w = &p->p_workers[i];
-		if (w->w_active || w->w_pid == -1 || w->w_task[1] == -1 ||
-		    w->w_out.ob_len != 0)
+		if (w->w_active || w->w_pid == -1 || w->w_task[1] == -1)
 			continue;
+		if (w->w_out.ob_len != 0) {
+			p->p_retiring = 1; /* next flush, then */
+			continue;
+		}
 		fb__close(&w->w_task[1]);
 	}
 	return 0;
+}
+
+/* Send worker index no more tasks; fb__retire closes its pipe once its
+ * outbox is empty. */
+void
+fb__deactivate(struct fb_pool *p, unsigned index)
+{
+	p->p_workers[index].w_active = 0;
+	p->p_retiring = 1;
 }
 
 /*
@@ -462,9 +475,8 @@ fb__resize(struct fb_pool *p, unsigned n)
 
 	p->p_target = n;
 	for (i = n; i < p->p_nworkers; i++) {
-		w = &p->p_workers[i];
-		w->w_active = 0;
-		w->w_respawn_at_ns = 0;
+		fb__deactivate(p, i);
+		p->p_workers[i].w_respawn_at_ns = 0;
 	}
 	for (i = 0; i < n; i++) {
 		w = &p->p_workers[i];

@@ -30,6 +30,7 @@ struct wctx {
 	uint32_t c_shown_code;  /* what the process title says */
 	int c_shown_busy;
 	int c_title;            /* setproctitle usable */
+	int64_t c_last_ns;      /* end of the last task, or batch start */
 };
 
 static void
@@ -37,7 +38,7 @@ set_state(struct wctx *c, enum fb_worker_state st)
 {
 	atomic_store_explicit(&c->c_row->wr_state, (uint32_t)st,
 	    memory_order_release);
-	atomic_store_explicit(&c->c_row->wr_changed_ns, fb__now_ns(),
+	atomic_store_explicit(&c->c_row->wr_changed_ns, c->c_last_ns,
 	    memory_order_relaxed);
 }
 
@@ -144,7 +145,8 @@ run_one(struct wctx *c, const struct fb__rec *rec)
 	t.t_len = sr->sr_len <= b->b_slot_size ? sr->sr_len : b->b_slot_size;
 	t.t_result = fb__board_result(b, rec->r_slot);
 	t.t_result_cap = b->b_result_size;
-	sr->sr_t_start = fb__now_ns();
+	sr->sr_t_start = c->c_last_ns; /* the previous task's end: one
+	                                  clock read a task */
 
 	if (t.t_code == FB_CODE_FDLIST) {
 		st = fb__worker_fdlist(&t);
@@ -161,6 +163,7 @@ run_one(struct wctx *c, const struct fb__rec *rec)
 		t.t_result_len = 0;
 	}
 	now = fb__now_ns();
+	c->c_last_ns = now;
 	sr->sr_t_end = now;
 	sr->sr_result_len = (uint32_t)t.t_result_len;
 	sr->sr_status = st;
@@ -252,6 +255,7 @@ fb__worker_main(const struct fb__worker_args *a)
 	if (a->wa_init != NULL && a->wa_init(a->wa_index, a->wa_init_arg) != 0)
 		_exit(1); /* not ready: the master counts it towards give-up */
 	show(&c, 0, 0);
+	c.c_last_ns = fb__now_ns();
 	set_state(&c, FB_WORKER_IDLE);
 
 	for (;;) {
@@ -263,6 +267,7 @@ fb__worker_main(const struct fb__worker_args *a)
 		if (r < 0)
 			_exit(1);
 		n = fb__reader_take(&rd, recs, FB__RBUF_RECS);
+		c.c_last_ns = fb__now_ns();
 		for (i = 0; i < n; i++)
 			run_one(&c, &recs[i]);
 		/* Idle before the master hears of the last completion, so a

@@ -68,12 +68,18 @@ test_batch_submit(void **state)
 	unsigned char pl[N][32];
 	struct fb_result res;
 	uint64_t sum, want;
-	unsigned i, k;
+	unsigned i, k, ways, run;
+	long ncpu;
 	int fds;
 	struct fb_pool *p;
 
 	(void)state;
 	p = pool_new(4, 128, 64, &fds);
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	ways = ncpu < 4 ? (unsigned)ncpu : 4;
+	run = (N + ways - 1) / ways;
+	if (run > 32)
+		run = 32;
 	for (i = 0; i < N; i++) {
 		memset(pl[i], (int)i, sizeof(pl[i]));
 		jobs[i].j_code = C_SUM;
@@ -87,7 +93,43 @@ test_batch_submit(void **state)
 		for (want = 0, k = 0; k < jobs[i].j_len; k++)
 			want += i;
 		assert_int_equal(sum, want);
-		assert_int_equal(res.r_worker, i % 4); /* round-robin */
+		/* runs of 64 / min(4 workers, CPUs), at most 32 */
+		assert_int_equal(res.r_worker, (i / run) % 4);
+	}
+	pool_end(p, fds);
+}
+
+/* A big batch goes out in runs of 32 tasks per worker (one write, one
+ * wake-up each), still round-robin between runs.  A batch of 64 for 4
+ * workers is spread per task only on a machine with 4+ CPUs. */
+static void
+test_batch_runs(void **state)
+{
+	enum { N = 256 };
+	static struct fb_job jobs[N];
+	fb_ticket_t tk[N];
+	struct fb_result res;
+	unsigned char b = 1;
+	uint64_t sum;
+	unsigned i;
+	int fds;
+	struct fb_pool *p;
+
+	(void)state;
+	p = pool_new(2, 256, 64, &fds);
+	for (i = 0; i < N; i++) {
+		jobs[i].j_code = C_SUM;
+		jobs[i].j_payload = &b;
+		jobs[i].j_len = 1;
+	}
+	assert_int_equal(fb_pool_submit_batch(p, jobs, N, 0, tk), N);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(fb_pool_wait(p, tk[i], &res, &sum,
+		    sizeof(sum), 5000), 0);
+		assert_int_equal(sum, 1);
+		/* 2 workers (and 2+ CPUs): runs of 32 alternate */
+		if (sysconf(_SC_NPROCESSORS_ONLN) >= 2)
+			assert_int_equal(res.r_worker, (i / 32) % 2);
 	}
 	pool_end(p, fds);
 }
@@ -322,6 +364,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batch_submit),
+		cmocka_unit_test(test_batch_runs),
 		cmocka_unit_test(test_batch_partial),
 		cmocka_unit_test(test_defer_flush),
 		cmocka_unit_test(test_zero_copy),
