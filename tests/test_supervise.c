@@ -44,25 +44,18 @@ h_mix(struct fb_task *t, void *arg)
 	return 0;
 }
 
+static struct fb_pool *pool_cfg(struct fb_config *, int *);
+
 static struct fb_pool *
 pool_new(unsigned workers, unsigned retries, int *shmid)
 {
 	struct fb_config cfg;
-	struct fb_board_stat st;
-	struct fb_pool *p;
 
 	fb_config_init(&cfg);
 	cfg.workers = workers;
 	cfg.slots = 64;
 	cfg.retries = retries;
-	assert_int_equal(fb_pool_create(&p, &cfg), 0);
-	assert_int_equal(fb_pool_register(p, C_SLEEP, tu_h_sleep, NULL), 0);
-	assert_int_equal(fb_pool_register(p, C_MIX, h_mix, NULL), 0);
-	assert_int_equal(fb_pool_register(p, C_MIXSLOW, h_mix, p), 0);
-	assert_int_equal(fb_pool_start(p), 0);
-	assert_int_equal(fb_pool_stat(p, &st), 0);
-	*shmid = st.bs_shmid;
-	return p;
+	return pool_cfg(&cfg, shmid);
 }
 
 static void
@@ -359,6 +352,7 @@ pool_cfg(struct fb_config *cfg, int *shmid)
 	assert_int_equal(fb_pool_create(&p, cfg), 0);
 	assert_int_equal(fb_pool_register(p, C_SLEEP, tu_h_sleep, NULL), 0);
 	assert_int_equal(fb_pool_register(p, C_MIX, h_mix, NULL), 0);
+	assert_int_equal(fb_pool_register(p, C_MIXSLOW, h_mix, p), 0);
 	assert_int_equal(fb_pool_register(p, C_STUBBORN, tu_h_stubborn, NULL), 0);
 	assert_int_equal(fb_pool_register(p, C_PID, tu_h_pid, NULL), 0);
 	assert_int_equal(fb_pool_register(p, C_CRASH, h_crash, NULL), 0);
