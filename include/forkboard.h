@@ -467,9 +467,10 @@ unsigned fb_pool_pending(const struct fb_pool *pool);
 int fb_pool_shutdown(struct fb_pool *pool, int timeout_ms);
 
 /*
- * Shut down (if not done, with no deadline beyond kill_grace_ms), detach
- * and, for keyed boards, remove the segment, close every descriptor and
- * free the pool.  NULL is accepted.
+ * If still running, shut down as fb_pool_shutdown(pool, 0) does: nothing
+ * in flight is waited for (busy workers get SIGTERM, then SIGKILL after
+ * kill_grace_ms).  Then detach and, for keyed boards, remove the segment,
+ * close every descriptor and free the pool.  NULL is accepted.
  */
 void fb_pool_destroy(struct fb_pool *pool);
 
