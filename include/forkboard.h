@@ -429,7 +429,9 @@ int fb_pool_process(struct fb_pool *pool);
 
 /*
  * Take the result of ticket, if complete, without blocking: fill *res, copy
- * up to cap bytes of result into buf, and free the slot.
+ * up to cap bytes of result into buf, and free the slot.  It makes no
+ * system call and so does not learn of new completions: an event loop
+ * calls fb_pool_process() first.
  * Errors: -EAGAIN (not complete yet), -ENOENT (unknown or already taken),
  * -ENOBUFS (cap too small: res->r_len says how much is needed; nothing is
  * taken, call again with a bigger buffer).
