@@ -363,14 +363,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_batch_submit),
-		cmocka_unit_test(test_batch_runs),
-		cmocka_unit_test(test_batch_partial),
-		cmocka_unit_test(test_defer_flush),
-		cmocka_unit_test(test_zero_copy),
-		cmocka_unit_test(test_next_view),
-		cmocka_unit_test(test_misuse),
-		cmocka_unit_test(test_spin),
+		TU_TEST(test_batch_submit),
+		TU_TEST(test_batch_runs),
+		TU_TEST(test_batch_partial),
+		TU_TEST(test_defer_flush),
+		TU_TEST(test_zero_copy),
+		TU_TEST(test_next_view),
+		TU_TEST(test_misuse),
+		TU_TEST(test_spin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

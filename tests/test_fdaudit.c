@@ -172,10 +172,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fds_1),
-		cmocka_unit_test(test_fds_3),
-		cmocka_unit_test(test_fds_16),
-		cmocka_unit_test(test_fds_keep),
+		TU_TEST(test_fds_1),
+		TU_TEST(test_fds_3),
+		TU_TEST(test_fds_16),
+		TU_TEST(test_fds_keep),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -718,23 +718,23 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_mixed_rr),
-		cmocka_unit_test(test_mixed_least),
-		cmocka_unit_test(test_unknown_code),
-		cmocka_unit_test(test_handler_failure_and_bad_result),
-		cmocka_unit_test(test_oversize_payload),
-		cmocka_unit_test(test_full_board),
-		cmocka_unit_test(test_blocking_submit_waits),
-		cmocka_unit_test(test_small_buffer),
-		cmocka_unit_test(test_api_misuse),
+		TU_TEST(test_round_trip),
+		TU_TEST(test_mixed_rr),
+		TU_TEST(test_mixed_least),
+		TU_TEST(test_unknown_code),
+		TU_TEST(test_handler_failure_and_bad_result),
+		TU_TEST(test_oversize_payload),
+		TU_TEST(test_full_board),
+		TU_TEST(test_blocking_submit_waits),
+		TU_TEST(test_small_buffer),
+		TU_TEST(test_api_misuse),
 		cmocka_unit_test_teardown(test_keyed_pool_eexist,
 		    remove_test_key),
-		cmocka_unit_test(test_board_stat),
-		cmocka_unit_test(test_pollable_fd),
-		cmocka_unit_test(test_least_loaded),
-		cmocka_unit_test(test_worker_info),
-		cmocka_unit_test(test_junk_in_pipe),
+		TU_TEST(test_board_stat),
+		TU_TEST(test_pollable_fd),
+		TU_TEST(test_least_loaded),
+		TU_TEST(test_worker_info),
+		TU_TEST(test_junk_in_pipe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -232,13 +232,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_seed_order_3),
-		cmocka_unit_test(test_seed_order_16),
-		cmocka_unit_test(test_drain),
-		cmocka_unit_test(test_escalation),
-		cmocka_unit_test(test_term_suffices),
-		cmocka_unit_test(test_destroy_running),
-		cmocka_unit_test(test_cycles),
+		TU_TEST(test_seed_order_3),
+		TU_TEST(test_seed_order_16),
+		TU_TEST(test_drain),
+		TU_TEST(test_escalation),
+		TU_TEST(test_term_suffices),
+		TU_TEST(test_destroy_running),
+		TU_TEST(test_cycles),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

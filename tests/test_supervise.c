@@ -576,15 +576,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kill_no_retry),
-		cmocka_unit_test(test_kill_retry),
-		cmocka_unit_test(test_master_death),
-		cmocka_unit_test(test_crash_loop),
-		cmocka_unit_test(test_chaos),
-		cmocka_unit_test(test_timeout),
-		cmocka_unit_test(test_recycle),
-		cmocka_unit_test(test_resize),
-		cmocka_unit_test(test_spawn_rate),
+		TU_TEST(test_kill_no_retry),
+		TU_TEST(test_kill_retry),
+		TU_TEST(test_master_death),
+		TU_TEST(test_crash_loop),
+		TU_TEST(test_chaos),
+		TU_TEST(test_timeout),
+		TU_TEST(test_recycle),
+		TU_TEST(test_resize),
+		TU_TEST(test_spawn_rate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -143,6 +143,57 @@ tu_leftovers(int fds_before)
 	return bad;
 }
 
+/*
+ * Teardown for tests that fork: if the test failed midway, kill and reap
+ * the children it left (found through /proc), so the next test starts
+ * clean instead of failing for its predecessor.  The tests' own asserts
+ * are what catch leaks; this only stops one failure from cascading.
+ */
+static inline int
+tu_teardown(void **state)
+{
+	char path[64], buf[512], *p;
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+	long pid, ppid;
+	pid_t r;
+	int n;
+
+	(void)state;
+	alarm(0);
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if ((pid = atol(de->d_name)) <= 0)
+			continue;
+		(void)snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		p = fgets(buf, sizeof(buf), f);
+		(void)fclose(f);
+		/* "pid (comm) state ppid ...": comm may hold spaces */
+		if (p == NULL || (p = strrchr(buf, ')')) == NULL ||
+		    sscanf(p + 2, "%*c %ld", &ppid) != 1 || ppid != getpid())
+			continue;
+		(void)kill((pid_t)pid, SIGKILL);
+	}
+	closedir(d);
+	for (n = 0; n < 5000; n++) { /* SIGKILLed: gone within ms */
+		errno = 0;
+		if ((r = waitpid(-1, NULL, WNOHANG)) > 0 ||
+		    (r == -1 && errno == EINTR))
+			continue;
+		if (r == -1)
+			break; /* ECHILD: all reaped */
+		tu_sleep_ms(1);
+	}
+	return 0;
+}
+
+/* A test that forks, with the cleanup above. */
+#define TU_TEST(f) cmocka_unit_test_teardown(f, tu_teardown)
+
 /* Handlers several test programs share. */
 
 /* result = payload */
