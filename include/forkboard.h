@@ -247,7 +247,8 @@ struct fb_worker_info {
 	enum fb_worker_state wi_state;
 	uint32_t wi_generation;  /* bumped on every respawn */
 	uint64_t wi_tasks;       /* tasks finished by this process */
-	uint32_t wi_slot;        /* slot being run when BUSY */
+	uint32_t wi_slot;        /* slot being run when BUSY (UINT32_MAX if
+	                            the worker wrote an impossible one) */
 	uint32_t wi_code;        /* code being run when BUSY */
 	unsigned wi_inflight;    /* tasks the master has sent it, not done */
 	unsigned wi_restarts;

@@ -537,7 +537,10 @@ fb_pool_worker_info(const struct fb_pool *p, unsigned index,
 	wi->wi_generation = row->wr_generation;
 	wi->wi_tasks = atomic_load_explicit(&row->wr_tasks,
 	    memory_order_relaxed);
+	/* Worker-written: an index nobody may trust out of range. */
 	wi->wi_slot = atomic_load_explicit(&row->wr_slot, memory_order_relaxed);
+	if (wi->wi_slot >= p->p_cfg.slots)
+		wi->wi_slot = UINT32_MAX;
 	wi->wi_code = atomic_load_explicit(&row->wr_code, memory_order_relaxed);
 	wi->wi_inflight = w->w_inflight;
 	wi->wi_restarts = w->w_restarts;

@@ -109,6 +109,16 @@ own_key(struct fixture *fx, key_t key)
 	fx->fx_keys[fx->fx_nkeys++] = key;
 }
 
+/* A config for a keyed board on key, which the test owns. */
+static void
+keyed_config(struct fixture *fx, struct fb_config *cfg, key_t key)
+{
+	own_key(fx, key);
+	fb_config_init(cfg);
+	cfg->key_mode = FB_BOARD_KEY;
+	cfg->key = key;
+}
+
 static pid_t
 own_fork(struct fixture *fx)
 {
@@ -472,10 +482,7 @@ test_keyed_board(void **state)
 	key_t key = test_key(0);
 	int id;
 
-	own_key(fx, key);
-	fb_config_init(&cfg);
-	cfg.key_mode = FB_BOARD_KEY;
-	cfg.key = key;
+	keyed_config(fx, &cfg, key);
 	assert_int_equal(fb__board_create(&fx->fx_b[0], &g, &cfg), 0);
 	assert_int_equal(fx->fx_b[0].b_keyed, 1);
 	assert_int_equal(fb__board_stat(&fx->fx_b[0], &st), 0);
@@ -561,10 +568,7 @@ test_stale_reclaim(void **state)
 	pid_t pid;
 	int id, old, ws;
 
-	own_key(fx, key);
-	fb_config_init(&cfg);
-	cfg.key_mode = FB_BOARD_KEY;
-	cfg.key = key;
+	keyed_config(fx, &cfg, key);
 
 	/* A child makes the board and dies holding it. */
 	if ((pid = own_fork(fx)) == 0) {
@@ -635,10 +639,7 @@ test_live_creator_not_reclaimed(void **state)
 	key_t key = test_key(2);
 	int id;
 
-	own_key(fx, key);
-	fb_config_init(&cfg);
-	cfg.key_mode = FB_BOARD_KEY;
-	cfg.key = key;
+	keyed_config(fx, &cfg, key);
 	assert_int_equal(fb__board_create(&fx->fx_b[0], &g, &cfg), 0);
 	id = fx->fx_b[0].b_shmid;
 	/* Detach behind the board's back: nattch 0, magic in place. */
