@@ -528,6 +528,66 @@ test_resize(void **state)
 }
 
 static int
+is_zombie(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	int z = 0;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL)
+		z = p[2] == 'Z';
+	(void)fclose(f);
+	return z;
+}
+
+/*
+ * Tasks written to a worker that is already dead, before the master has
+ * noticed: no SIGPIPE (the master keeps every task pipe's read end), and
+ * the records are handed to the replacement.  SIGPIPE keeps its default
+ * action here: if the master got one, this test program would die.
+ */
+static void
+test_write_to_dead_worker(void **state)
+{
+	struct fb_config cfg;
+	struct fb_worker_info wi;
+	struct fb_result res;
+	struct fb_pool *p;
+	fb_ticket_t t[5];
+	uint32_t ms = 1, out;
+	int shmid, fds = tu_count_fds(), i;
+	int64_t t0;
+
+	(void)state;
+	TU_GUARD(20);
+	assert_true(signal(SIGPIPE, SIG_DFL) != SIG_ERR);
+	fb_config_init(&cfg);
+	cfg.workers = 1;
+	p = pool_cfg(&cfg, &shmid);
+	assert_int_equal(fb_pool_worker_info(p, 0, &wi), 0);
+	assert_int_equal(kill(wi.wi_pid, SIGKILL), 0);
+	t0 = tu_now_ms();
+	while (!is_zombie(wi.wi_pid)) {
+		assert_true(tu_now_ms() - t0 < 5000);
+		tu_sleep_ms(1);
+	}
+	for (i = 0; i < 5; i++)
+		assert_int_equal(fb_pool_submit(p, C_SLEEP, &ms, 4, 0, &t[i]),
+		    0);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(fb_pool_wait(p, t[i], &res, &out, sizeof(out),
+		    5000), 0);
+		assert_int_equal(res.r_outcome, FB_DONE);
+		assert_true(res.r_pid != wi.wi_pid);
+	}
+	pool_end(p, shmid, fds);
+}
+
+static int
 h_crash(struct fb_task *t, void *arg)
 {
 	(void)t;
@@ -585,6 +645,7 @@ main(void)
 		TU_TEST(test_recycle),
 		TU_TEST(test_resize),
 		TU_TEST(test_spawn_rate),
+		TU_TEST(test_write_to_dead_worker),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
