@@ -1,6 +1,8 @@
 /*
- * pool.c - the master's API: create, register, start, submit, collect,
- * shutdown, destroy.  Worker lifecycles live in supervise.c.
+ * pool.c - the master's API: create, register, start, the event loop
+ * (process), completions, shutdown, destroy, introspection.  Submitting
+ * lives in submit.c, taking results in result.c, worker lifecycles in
+ * supervise.c.
  */
 #include <sys/types.h>
 #include <sys/epoll.h>
