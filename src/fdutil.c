@@ -4,7 +4,6 @@
  */
 #include <sys/types.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -128,23 +127,6 @@ fb__close_except(const int *keep, size_t n)
 	}
 	closefrom(lo);
 	return 0;
-}
-
-/* Number of open descriptors of this process (for tests and audits). */
-int
-fb__count_fds(void)
-{
-	DIR *d;
-	struct dirent *de;
-	int n = 0;
-
-	if ((d = opendir("/proc/self/fd")) == NULL)
-		return -errno;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	(void)closedir(d);
-	return n - 1; /* the directory's own descriptor */
 }
 
 int64_t

@@ -158,7 +158,6 @@ ssize_t fb__read_full(int fd, void *, size_t);
 ssize_t fb__write_full(int fd, const void *, size_t);
 int fb__set_nonblock(int fd, int on);
 int fb__close_except(const int *keep, size_t n);
-int fb__count_fds(void);
 int64_t fb__now_ns(void);
 int64_t fb__coarse_ns(void);          /* cheaper, a few ms coarse */
 

@@ -44,17 +44,17 @@ pool_new(unsigned workers, unsigned slots, size_t slot_size, int *fds)
 	return p;
 }
 
+/* n one-byte C_SUM jobs on the same payload byte. */
 static void
-pool_end(struct fb_pool *p, int fds)
+fill_jobs(struct fb_job *jobs, size_t n, const unsigned char *b)
 {
-	struct fb_board_stat st;
+	size_t i;
 
-	assert_int_equal(fb_pool_stat(p, &st), 0);
-	assert_int_equal(fb_pool_shutdown(p, 5000), 0);
-	fb_pool_destroy(p);
-	tu_assert_no_children();
-	tu_assert_shm_gone(st.bs_shmid);
-	assert_int_equal(tu_count_fds(), fds);
+	for (i = 0; i < n; i++) {
+		jobs[i].j_code = C_SUM;
+		jobs[i].j_payload = b;
+		jobs[i].j_len = 1;
+	}
 }
 
 /* A batch of 64 tasks: all accepted, all right; a worker gets its records
@@ -96,7 +96,7 @@ test_batch_submit(void **state)
 		/* runs of 64 / min(4 workers, CPUs), at most 32 */
 		assert_int_equal(res.r_worker, (i / run) % 4);
 	}
-	pool_end(p, fds);
+	tu_pool_end(p, fds);
 }
 
 /* A big batch goes out in runs of 32 tasks per worker (one write, one
@@ -117,11 +117,7 @@ test_batch_runs(void **state)
 
 	(void)state;
 	p = pool_new(2, 256, 64, &fds);
-	for (i = 0; i < N; i++) {
-		jobs[i].j_code = C_SUM;
-		jobs[i].j_payload = &b;
-		jobs[i].j_len = 1;
-	}
+	fill_jobs(jobs, N, &b);
 	assert_int_equal(fb_pool_submit_batch(p, jobs, N, 0, tk), N);
 	for (i = 0; i < N; i++) {
 		assert_int_equal(fb_pool_wait(p, tk[i], &res, &sum,
@@ -131,7 +127,7 @@ test_batch_runs(void **state)
 		if (sysconf(_SC_NPROCESSORS_ONLN) >= 2)
 			assert_int_equal(res.r_worker, (i / 32) % 2);
 	}
-	pool_end(p, fds);
+	tu_pool_end(p, fds);
 }
 
 /* Under FB_NONBLOCK a batch larger than the board is cut where the board
@@ -150,11 +146,7 @@ test_batch_partial(void **state)
 
 	(void)state;
 	p = pool_new(2, 8, 64, &fds);
-	for (i = 0; i < N; i++) {
-		jobs[i].j_code = C_SUM;
-		jobs[i].j_payload = &b;
-		jobs[i].j_len = 1;
-	}
+	fill_jobs(jobs, N, &b);
 	n = fb_pool_submit_batch(p, jobs, N, FB_NONBLOCK, tk);
 	assert_int_equal(n, 8);
 	for (i = 0; i < n; i++) {
@@ -171,7 +163,7 @@ test_batch_partial(void **state)
 	assert_int_equal(fb_pool_submit_batch(p, jobs, 4, 0, tk), 2);
 	jobs[0].j_len = 65;
 	assert_int_equal(fb_pool_submit_batch(p, jobs, 4, 0, tk), -EMSGSIZE);
-	pool_end(p, fds);
+	tu_pool_end(p, fds);
 }
 
 /* FB_DEFER holds records in the master until a flush. */
@@ -206,7 +198,7 @@ test_defer_flush(void **state)
 		    5000), 0);
 		assert_int_equal(sum, 3);
 	}
-	pool_end(p, fds);
+	tu_pool_end(p, fds);
 }
 
 /* Zero-copy: 1 MiB payloads written in place, results read in place. */
@@ -251,7 +243,7 @@ test_zero_copy(void **state)
 		assert_int_equal(fb_pool_release(p, t[i]), 0);
 		assert_int_equal(fb_pool_release(p, t[i]), -ENOENT);
 	}
-	pool_end(p, fds);
+	tu_pool_end(p, fds);
 }
 
 static void
@@ -274,7 +266,7 @@ test_next_view(void **state)
 	assert_int_equal(fb_pool_next_view(p, &res, &data, 0), -ENOENT);
 	assert_int_equal(fb_pool_release(p, t), 0);
 	assert_int_equal(fb_pool_pending(p), 0);
-	pool_end(p, fds);
+	tu_pool_end(p, fds);
 }
 
 /* Misuse: commit twice, commit/release unknown tickets, release a task in
@@ -320,7 +312,7 @@ test_misuse(void **state)
 	assert_int_equal(fb_pool_wait_view(p, c, &res, (const void **)&area,
 	    5000), 0);
 	assert_int_equal(fb_pool_release(p, c), 0);
-	pool_end(p, fds);
+	tu_pool_end(p, fds);
 }
 
 /* Spin-before-block gives the same answers. */

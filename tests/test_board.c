@@ -27,7 +27,7 @@
 
 #include <cmocka.h>
 
-#include "forkboard.h"
+#include "testutil.h"
 #include "internal.h"
 
 #define NBOARDS 3
@@ -158,7 +158,7 @@ setup(void **state)
 		return -1;
 	for (i = 0; i < NBOARDS; i++)
 		fx->fx_b[i].b_shmid = -1;
-	fx->fx_fds = fb__count_fds();
+	fx->fx_fds = tu_count_fds();
 	*state = fx;
 	return fx->fx_fds < 0 ? -1 : 0;
 }
@@ -201,9 +201,9 @@ teardown(void **state)
 	}
 	if (our_segments(fx, 1) != 0)
 		bad = 1;
-	if (fb__count_fds() != fx->fx_fds) {
+	if (tu_count_fds() != fx->fx_fds) {
 		fprintf(stderr, "teardown: %d descriptors, %d at setup\n",
-		    fb__count_fds(), fx->fx_fds);
+		    tu_count_fds(), fx->fx_fds);
 		bad = 1;
 	}
 	free(fx);
@@ -218,7 +218,7 @@ assert_clean(const struct fixture *fx)
 {
 	int i;
 
-	assert_int_equal(fb__count_fds(), fx->fx_fds);
+	assert_int_equal(tu_count_fds(), fx->fx_fds);
 	for (i = 0; i < fx->fx_nkids; i++)
 		assert_false(fx->fx_live[i]);
 	errno = 0;

@@ -99,7 +99,7 @@ setup(void **state)
 	if ((fx = calloc(1, sizeof(*fx))) == NULL)
 		return -1;
 	fx->fx_kid = -1;
-	fx->fx_fds = fb__count_fds();
+	fx->fx_fds = tu_count_fds();
 	*state = fx;
 	return fx->fx_fds < 0 ? -1 : 0;
 }
@@ -151,7 +151,7 @@ static void
 assert_clean(const struct fixture *fx)
 {
 	assert_int_equal(fx->fx_kid, -1);
-	assert_int_equal(fb__count_fds(), fx->fx_fds);
+	assert_int_equal(tu_count_fds(), fx->fx_fds);
 	errno = 0;
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
 	assert_int_equal(errno, ECHILD);
@@ -170,7 +170,7 @@ test_pipe_flags(void **state)
 		fds[0] = fds[1] = -2;
 		assert_int_equal(fb__pipe(fds, nb), 0);
 		assert_true(fds[0] >= 0 && fds[1] >= 0);
-		assert_int_equal(fb__count_fds(), fx->fx_fds + 2);
+		assert_int_equal(tu_count_fds(), fx->fx_fds + 2);
 		assert_int_equal(fcntl(fds[0], F_GETFD) & FD_CLOEXEC,
 		    FD_CLOEXEC);
 		assert_int_equal(fcntl(fds[1], F_GETFD) & FD_CLOEXEC,

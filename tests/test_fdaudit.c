@@ -120,11 +120,7 @@ audit(unsigned nworkers, int extra_keep, int extra_drop)
 	if (nworkers <= 32)
 		assert_int_equal(seen, nworkers == 32 ? 0xffffffffu :
 		    (1u << nworkers) - 1);
-	assert_int_equal(fb_pool_shutdown(p, 5000), 0);
-	fb_pool_destroy(p);
-	tu_assert_no_children();
-	tu_assert_shm_gone(st.bs_shmid);
-	assert_int_equal(tu_count_fds(), fds);
+	tu_pool_end(p, fds);
 }
 
 static void

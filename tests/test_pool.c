@@ -103,12 +103,8 @@ start_pool(struct fixture *f, unsigned workers, unsigned slots,
 static void
 finish(struct fixture *f)
 {
-	assert_int_equal(fb_pool_shutdown(f->pool, 5000), 0);
-	fb_pool_destroy(f->pool);
+	tu_pool_end(f->pool, f->fds_before);
 	f->pool = NULL;
-	tu_assert_no_children();
-	tu_assert_shm_gone(f->shmid);
-	assert_int_equal(tu_count_fds(), f->fds_before);
 }
 
 static void

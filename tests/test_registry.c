@@ -58,7 +58,7 @@ setup(void **state)
 
 	if ((fds = malloc(sizeof(*fds))) == NULL)
 		return -1;
-	*fds = fb__count_fds();
+	*fds = tu_count_fds();
 	*state = fds;
 	return *fds < 0 ? -1 : 0;
 }

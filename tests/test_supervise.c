@@ -362,16 +362,6 @@ pool_cfg(struct fb_config *cfg, int *shmid)
 	return p;
 }
 
-static void
-pool_end(struct fb_pool *p, int shmid, int fds)
-{
-	assert_int_equal(fb_pool_shutdown(p, 5000), 0);
-	fb_pool_destroy(p);
-	tu_assert_no_children();
-	tu_assert_shm_gone(shmid);
-	assert_int_equal(tu_count_fds(), fds);
-}
-
 /* Per-code timeout: SIGTERM, then SIGKILL for a handler that ignores it;
  * the task ends TIMEDOUT, the one queued behind it still runs. */
 static void
@@ -412,7 +402,7 @@ test_timeout(void **state)
 	fb_pool_counters(p, &c);
 	assert_int_equal(c.c_timedout, 2);
 	assert_int_equal(c.c_respawns, 2);
-	pool_end(p, shmid, fds);
+	tu_pool_end(p, fds);
 }
 
 /* Recycling: each process runs max_tasks + [0, jitter] tasks, then is
@@ -464,7 +454,7 @@ test_recycle(void **state)
 	for (i = 0; i < distinct; i++)
 		cnt += lens[i] >= 10;
 	assert_true(cnt >= distinct - 2); /* the last of each row may be short */
-	pool_end(p, shmid, fds);
+	tu_pool_end(p, fds);
 }
 
 /* Grow and shrink while tasks flow: nothing lost. */
@@ -524,7 +514,7 @@ test_resize(void **state)
 	}
 	assert_int_equal(fb_pool_resize(p, 3), 0);
 	assert_int_equal(fb_pool_workers(p), 3);
-	pool_end(p, shmid, fds);
+	tu_pool_end(p, fds);
 }
 
 static int
@@ -584,7 +574,7 @@ test_write_to_dead_worker(void **state)
 		assert_int_equal(res.r_outcome, FB_DONE);
 		assert_true(res.r_pid != wi.wi_pid);
 	}
-	pool_end(p, shmid, fds);
+	tu_pool_end(p, fds);
 }
 
 static int
@@ -629,7 +619,7 @@ test_spawn_rate(void **state)
 	fb_pool_counters(p, &c);
 	assert_true(c.c_respawns >= 10);
 	assert_true(tu_now_ms() - t0 >= 1500);
-	pool_end(p, shmid, fds);
+	tu_pool_end(p, fds);
 }
 
 int

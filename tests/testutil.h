@@ -194,6 +194,24 @@ tu_teardown(void **state)
 /* A test that forks, with the cleanup above. */
 #define TU_TEST(f) cmocka_unit_test_teardown(f, tu_teardown)
 
+/*
+ * End a test's pool and prove nothing is left: shutdown (drained, no
+ * kills) returns 0, then no child, the segment gone, the descriptor count
+ * back to fds_before.
+ */
+static inline void
+tu_pool_end(struct fb_pool *p, int fds_before)
+{
+	struct fb_board_stat st;
+
+	assert_int_equal(fb_pool_stat(p, &st), 0);
+	assert_int_equal(fb_pool_shutdown(p, 5000), 0);
+	fb_pool_destroy(p);
+	tu_assert_no_children();
+	tu_assert_shm_gone(st.bs_shmid);
+	assert_int_equal(tu_count_fds(), fds_before);
+}
+
 /* Handlers several test programs share. */
 
 /* result = payload */
