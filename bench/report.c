@@ -225,6 +225,20 @@ cell(const struct stats *st, char *buf, size_t len)
 	return buf;
 }
 
+/* A section's title with n put where its "%u" is (titles are not format
+ * strings: -Wformat-nonliteral). */
+static void
+sect_title_of(enum rsect s, unsigned n, char *buf, size_t len)
+{
+	const char *t = sect_title[s], *at = strstr(t, "%u");
+
+	if (at == NULL)
+		(void)snprintf(buf, len, "%s", t);
+	else
+		(void)snprintf(buf, len, "%.*s%u%s", (int)(at - t), t, n,
+		    at + 2);
+}
+
 static void
 sect_table(FILE *f, const struct rinfo *ri, enum rsect s)
 {
@@ -233,7 +247,7 @@ sect_table(FILE *f, const struct rinfo *ri, enum rsect s)
 	unsigned i, p, n;
 
 	n = s == S_READY ? ri->ri_ready_workers : ri->ri_workers;
-	(void)snprintf(title, sizeof(title), sect_title[s], n);
+	sect_title_of(s, n, title, sizeof(title));
 	fprintf(f, "\n%-*s %-22s   %s\n", R_LABELW + 2, title, "   one CPU",
 	    "   unpinned");
 	for (i = 0; i < nmetrics; i++) {

@@ -29,14 +29,72 @@
  *   - The library keeps no global state, never calls exit(), never prints
  *     (it logs only through fb_config.log), and never installs a signal
  *     handler.  It does not reap children it did not fork: it waits for its
- *     own workers by pid, never with waitpid(-1).
- *   - A pool is not thread-safe; use one pool from one thread at a time.
+ *     own workers one by one (through pidfds), never with waitpid(-1).
  *   - The master never receives SIGPIPE from the library and never needs
  *     to ignore it: it keeps the read end of every task pipe open itself,
- *     so a write to a dead worker's pipe cannot find "no reader".  The
- *     worker's death is learnt from its pidfd instead.
+ *     so a write to a dead worker's pipe cannot find "no reader".
  *   - Workers leave with _exit(), never exit(): the embedder's atexit
  *     handlers and unflushed stdio buffers belong to the master.
+ *
+ * THREADS
+ *
+ *   A pool is not thread-safe: use one pool from one thread at a time (any
+ *   thread; different pools from different threads is fine).  Workers do
+ *   not depend on the thread that forked them: they outlive its exit, and
+ *   die when the master *process* ends.
+ *
+ * FORK
+ *
+ *   Only the process that created a pool may use it.  In any other process
+ *   (a forked child of the master, or a worker: a handler given the pool
+ *   as its argument) every call refuses with -EPERM and touches nothing
+ *   shared: no board write, no signal, no change to the epoll set.  There,
+ *   fb_pool_destroy() frees only that process's own copy (its memory, its
+ *   descriptors, its attachment of the board), which is what code that
+ *   "frees what it inherited" wants; the master is unaffected.
+ *   fb_pool_workers() and fb_pool_pending() return 0 there, and
+ *   fb_pool_counters() zeroes its output.
+ *   Every library descriptor is close-on-exec, so exec'd children inherit
+ *   none.  A child forked without exec holds copies of the master's pipes
+ *   until it exits or destroys its copy; while it holds them, workers
+ *   cannot tell that the master died.
+ *
+ * DESCRIPTORS
+ *
+ *   Library descriptors are never 0, 1 or 2, even in a daemon that closed
+ *   its standard descriptors: a handler's printf can never reach a library
+ *   pipe.  The master holds 4 per pool (epoll set, timer, completion pipe)
+ *   plus 4 per live worker (its task pipe's two ends, the pidfd or
+ *   lifeline, and the write end of its master-death pipe).
+ *
+ * SIGNALS
+ *
+ *   Workers are forked with every signal blocked.  In a worker, signals the
+ *   master catches return to their default action, signals the master
+ *   ignores stay ignored (a handler writing to a closed socket gets EPIPE,
+ *   as the master would) except SIGCHLD, which is reset so that handlers
+ *   can wait for their own children; then nothing is blocked.
+ *   Each worker runs in its own process group, so signals the terminal
+ *   sends to the foreground group (Ctrl-C's SIGINT, SIGQUIT, SIGTSTP)
+ *   reach the master only: it decides.  A master that catches SIGINT and
+ *   calls fb_pool_shutdown() loses no running task; a master that dies of
+ *   it (or of anything) takes its workers with it.
+ *
+ * WORKER PROCESSES AND THEIR CHILDREN
+ *
+ *   A worker dies within moments of its master process ending, even in
+ *   the middle of a handler: it holds the read end of a pipe whose only
+ *   write end is the master's, set up (O_ASYNC, F_SETSIG) to deliver
+ *   SIGKILL when the master's end closes.
+ *   A handler may fork.  When a worker exits, for any reason, whatever is
+ *   left of its process group (a handler's children that did not setsid()
+ *   or leave the group) is SIGKILLed before the worker is reaped: such
+ *   leftovers would hold the board and the worker's pipes.
+ *   If SIGCHLD is ignored in the master (or the application reaps with
+ *   waitpid(-1)), the kernel may reap a worker before the library can:
+ *   its wait status is then unknown (reported as -1, and logged as a
+ *   warning) and its leftovers are not signalled, since its pid may
+ *   already belong to someone else.
  *
  * LIFETIME
  *
@@ -171,14 +229,24 @@ struct fb_config {
 	char **argv;
 
 	/* Supervision.  0 means "off" unless a default is given. */
-	unsigned retries;          /* re-runs of a task whose worker crashed */
+	unsigned retries;          /* re-runs of a task whose worker crashed.
+	                              An attempt is charged only to the task
+	                              a dead worker may have been running: the
+	                              oldest it had read and not finished, and
+	                              only if it had reported ready.  Tasks it
+	                              never read go to other workers free. */
 	unsigned task_timeout_ms;  /* per-task deadline; 0: none */
 	unsigned kill_grace_ms;    /* SIGTERM -> SIGKILL delay; default 1000 */
 	unsigned max_tasks;        /* recycle a worker after this many tasks */
 	unsigned max_tasks_jitter; /* + random [0, jitter] to spread recycling */
 	unsigned respawn_max;      /* deaths before ready, in a row, before the
 	                              pool gives up; default 5.  Back-off
-	                              between them: 50 ms, doubling, <= 5 s */
+	                              between them: 50 ms, doubling, <= 5 s.
+	                              "Ready" is the worker's own message to
+	                              the master, not its scoreboard row.  A
+	                              failed fork (process or descriptor
+	                              limits) is retried with the same
+	                              back-off, logged, and never counts. */
 	unsigned respawn_rate;     /* respawns per second at most; default 50 */
 
 	/* Latency.  Spin up to spin_us microseconds before sleeping: a worker
@@ -278,6 +346,11 @@ struct fb_fdinfo {
 	int32_t fi_pad;
 };
 
+/*
+ * Every call below takes a pool and returns -EPERM when called from a
+ * process other than the pool's creator (see FORK).
+ */
+
 /* Submit flags. */
 #define FB_NONBLOCK 0x1 /* full board: return -EAGAIN instead of waiting */
 #define FB_DEFER 0x2    /* keep the task record in the master until
@@ -304,9 +377,11 @@ void fb_config_init(struct fb_config *cfg);
  * Create a pool: check cfg, create and attach the board (mode 0600 unless
  * cfg->mode says otherwise).  A private board is IPC_RMID'd right here, so
  * the kernel frees it when the last process detaches, whatever happens.
- * No process is forked yet.  Errors: -EINVAL (bad geometry, bad key mode),
- * -EEXIST (keyed board exists), -ENOENT (ftok path missing), -ENOMEM,
- * and whatever shmget(2) returns.
+ * No process is forked yet.  Errors: -EINVAL (bad geometry, bad key mode,
+ * NULL poolp or cfg, a keep_fds entry given twice), -EBADF (a keep_fds
+ * entry is not an open descriptor now), -EEXIST (keyed board exists),
+ * -ENOENT (ftok path missing), -ENOMEM, and whatever shmget(2) returns.
+ * On error nothing is left: no descriptor, no segment.
  */
 int fb_pool_create(struct fb_pool **poolp, const struct fb_config *cfg);
 
@@ -319,11 +394,18 @@ int fb_pool_register(struct fb_pool *pool, uint32_t code, fb_handler_fn fn,
     void *arg);
 
 /*
- * Fork the workers.  Each keeps exactly fds 0, 1, 2, its own task read end,
- * the completion write end and cfg->keep_fds; every other descriptor is
- * closed in the child.  Workers die with the master (PR_SET_PDEATHSIG).
- * Errors: -EBUSY (already started), fork/pipe errors.  On error nothing is
- * left running.
+ * Fork the workers.  Each keeps exactly: 0, 1 and 2 (the master's, or
+ * /dev/null where the master had none open), its own task pipe's read
+ * end, the completion pipe's write end, the read end of its master-death
+ * pipe, where pidfds are missing the write end of its lifeline pipe, and
+ * cfg->keep_fds; every other descriptor is closed in the child.  See
+ * SIGNALS and WORKER PROCESSES above for what else a worker inherits.
+ * It does not wait for the workers to be ready.
+ * Errors: -EBUSY (already started), -EBADF (a keep_fds entry was closed
+ * since fb_pool_create()), -EAGAIN (fork(2) hit a process limit,
+ * RLIMIT_NPROC), -EMFILE/-ENFILE/-ENOMEM (pipes, pidfds).  On error
+ * nothing is left running: every worker already forked is killed and
+ * reaped.
  */
 int fb_pool_start(struct fb_pool *pool);
 
@@ -402,15 +484,31 @@ int fb_pool_release(struct fb_pool *pool, fb_ticket_t ticket);
 /*
  * The descriptor to poll (POLLIN / EPOLLIN / EV_READ) from an event loop:
  * it is readable when fb_pool_process() has work to do (completions,
- * worker exits, timers).  Valid from fb_pool_create() to destroy.
+ * worker start-up and exit messages, timers), which may complete no task.
+ * Valid from fb_pool_create() to destroy.
  */
 int fb_pool_fd(const struct fb_pool *pool);
 
 /*
  * Give tasks of this code their own timeout (ms; 0: the pool's
- * task_timeout_ms).  A task running longer gets its worker SIGTERMed, then
- * SIGKILLed kill_grace_ms later; it ends FB_TIMEDOUT (never retried) and
- * the worker is replaced.  Errors: -ENOENT (code not registered).
+ * task_timeout_ms).
+ *
+ * The bound.  A worker runs the tasks sent to it one after the other, in
+ * the order they were sent.  A task's timeout counts from the moment its
+ * worker could start it, as the master knows it: the task's dispatch, or
+ * the completion of the task sent to the same worker before it, whichever
+ * is later.  So a task with a timeout ends (FB_TIMEDOUT at the latest)
+ * within timeout + kill_grace_ms + 10 ms of that moment, whatever the
+ * handler does and whatever a worker writes to the board, even a task its
+ * worker never starts.  A task queued behind tasks without a timeout waits
+ * for them.
+ *
+ * On expiry the worker is told to take no new task, gets SIGTERM, and
+ * SIGKILL kill_grace_ms later; the task ends FB_TIMEDOUT (never retried)
+ * and the worker is replaced.  Tasks queued behind it on that worker go to
+ * other workers without being charged an attempt.  Signals go through the
+ * worker's pidfd, never to a pid that could have been reused.
+ * Errors: -ENOENT (code not registered).
  */
 int fb_pool_set_timeout(struct fb_pool *pool, uint32_t code, unsigned ms);
 
@@ -418,7 +516,10 @@ int fb_pool_set_timeout(struct fb_pool *pool, uint32_t code, unsigned ms);
  * Run n workers from now on (1..max_workers).  Growing forks at once.
  * Shrinking stops sending to the workers above n and closes their pipes:
  * they finish every task they were given, then exit.  Nothing is lost.
- * Errors: -EINVAL, -ESHUTDOWN, -ECHILD.
+ * On a failed pool (-ECHILD from submit: workers kept dying before they
+ * were ready), this is how the embedder tries again once the cause is
+ * fixed: the crash-loop counts are reset and the workers started.
+ * Errors: -EINVAL, -ESHUTDOWN, and spawn errors as fb_pool_start().
  */
 int fb_pool_resize(struct fb_pool *pool, unsigned n);
 
@@ -441,8 +542,12 @@ int fb_pool_result(struct fb_pool *pool, fb_ticket_t ticket,
     struct fb_result *res, void *buf, size_t cap);
 
 /*
- * Like fb_pool_result(), but wait up to timeout_ms (-1: forever, 0: poll)
- * for the task to complete.  Errors as fb_pool_result(), plus -ETIMEDOUT.
+ * Like fb_pool_result(), but wait up to timeout_ms (-1: forever) for the
+ * task to complete, processing events meanwhile.  With 0 it processes
+ * what is ready once and returns -EAGAIN if the task is still running, so
+ * a loop that polls a ticket makes progress.  Signals do not stretch the
+ * wait: after EINTR it resumes with the time that is left.
+ * Errors as fb_pool_result(), plus -ETIMEDOUT.
  */
 int fb_pool_wait(struct fb_pool *pool, fb_ticket_t ticket,
     struct fb_result *res, void *buf, size_t cap, int timeout_ms);
@@ -459,21 +564,35 @@ int fb_pool_next(struct fb_pool *pool, struct fb_result *res, void *buf,
 unsigned fb_pool_pending(const struct fb_pool *pool);
 
 /*
- * Stop the pool: refuse new submits, let in-flight tasks finish until
- * timeout_ms passes (-1: no limit), close every task pipe write end the
- * master holds, then wait for each worker.  Workers still alive at the
- * deadline get SIGTERM, and SIGKILL kill_grace_ms later; every worker is
- * reaped before this returns.  Tasks that never ran end FB_CANCELLED.
- * Completed results stay readable until fb_pool_destroy().
- * Returns 0, or -ETIMEDOUT if workers had to be killed.
+ * Stop the pool, in two phases.
+ *
+ * Drain: new submits are refused (-ESHUTDOWN), but the pool is supervised
+ * as before: completions are collected, crashed tasks retried, dead
+ * workers replaced, and tasks waiting for a worker run, until nothing is
+ * in flight or timeout_ms passes (-1: no limit).
+ *
+ * Close: every task pipe write end the master holds is closed, so each
+ * worker finishes what it already has and exits; the master keeps reading
+ * completions while it waits, so no worker blocks on a full pipe.  Workers
+ * still alive at the deadline (or kill_grace_ms after the drain, when
+ * there is no deadline or nothing was left to run) get SIGTERM, and
+ * SIGKILL kill_grace_ms later.  Every worker is reaped, and what is left
+ * of its process group killed, before this returns.
+ *
+ * Tasks that never reached a worker end FB_CANCELLED; a task running when
+ * its worker was killed ends FB_CRASHED.  Completed results stay readable
+ * until fb_pool_destroy().  Returns 0, or -ETIMEDOUT if workers had to be
+ * signalled.
  */
 int fb_pool_shutdown(struct fb_pool *pool, int timeout_ms);
 
 /*
  * If still running, shut down as fb_pool_shutdown(pool, 0) does: nothing
  * in flight is waited for (busy workers get SIGTERM, then SIGKILL after
- * kill_grace_ms).  Then detach and, for keyed boards, remove the segment,
- * close every descriptor and free the pool.  NULL is accepted.
+ * kill_grace_ms; their tasks end FB_CRASHED or FB_CANCELLED, unseen).
+ * Then detach and, for keyed boards, remove the segment, close every
+ * descriptor and free the pool.  NULL is accepted.  In a process other
+ * than the pool's creator it frees only that process's copy (see FORK).
  */
 void fb_pool_destroy(struct fb_pool *pool);
 
@@ -484,7 +603,10 @@ int fb_pool_stat(const struct fb_pool *pool, struct fb_board_stat *st);
 unsigned fb_pool_workers(const struct fb_pool *pool);
 
 /*
- * Copy scoreboard row index into *wi.  Errors: -EINVAL (index out of
+ * Copy scoreboard row index into *wi.  The row's worker-written fields
+ * (state, slot, code, tasks) are copied as one consistent snapshot (the
+ * row is a seqlock) and range-checked; pid, generation, restarts and the
+ * last status are the master's own facts.  Errors: -EINVAL (index out of
  * range).  Rows up to max_workers exist; unused rows, and every row after
  * fb_pool_shutdown(), read DEAD.
  */

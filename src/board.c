@@ -73,6 +73,98 @@ fb__board_layout(const struct fb__geometry *g, struct fb__board_hdr *h)
 	return h->bh_size;
 }
 
+/*
+ * Check that size bytes at base hold a board of this version whose header
+ * agrees with the layout its own geometry implies, and return that
+ * geometry.  For readers that attach a board they did not create (the
+ * inspector): every offset they will use is then inside the segment.
+ * Returns 0, -EPROTO (not a board, or another version) or -EINVAL (a
+ * header that does not add up).
+ */
+int
+fb__board_check(const void *base, size_t size, struct fb__geometry *g)
+{
+	struct fb__board_hdr h, want;
+
+	if (size < sizeof(h))
+		return -EPROTO;
+	memcpy(&h, base, sizeof(h));
+	if (h.bh_magic != FB__MAGIC || h.bh_version != FB__BOARD_VERSION)
+		return -EPROTO;
+	if (h.bh_max_workers == 0 || h.bh_max_workers > FB_WORKERS_MAX ||
+	    h.bh_slots == 0 || h.bh_slots > FB_SLOTS_MAX ||
+	    h.bh_slot_size > UINT32_MAX || h.bh_result_size > UINT32_MAX)
+		return -EINVAL;
+	g->g_max_workers = h.bh_max_workers;
+	g->g_slots = h.bh_slots;
+	g->g_slot_size = (size_t)h.bh_slot_size;
+	g->g_result_size = (size_t)h.bh_result_size;
+	if (fb__board_layout(g, &want) == 0 || want.bh_size > size ||
+	    want.bh_size != h.bh_size || want.bh_stride != h.bh_stride ||
+	    want.bh_workers_off != h.bh_workers_off ||
+	    want.bh_slots_off != h.bh_slots_off ||
+	    want.bh_data_off != h.bh_data_off)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The scoreboard row seqlock.  A writer makes the count odd, writes, and
+ * makes it even again; a reader copies the fields between two reads of
+ * an even, unchanged count.  Fields are relaxed atomics, so the copy is
+ * race-free C; the fences order them against the count.
+ */
+void
+fb__row_write_begin(struct fb__worker_row *r)
+{
+	uint32_t v = atomic_load_explicit(&r->wr_lock, memory_order_relaxed);
+
+	atomic_store_explicit(&r->wr_lock, (v | 1u), memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+}
+
+void
+fb__row_write_end(struct fb__worker_row *r)
+{
+	uint32_t v = atomic_load_explicit(&r->wr_lock, memory_order_relaxed);
+
+	atomic_store_explicit(&r->wr_lock, (v | 1u) + 1u,
+	    memory_order_release);
+}
+
+/* Copy a row.  Returns 0, or -EAGAIN if no consistent copy could be had
+ * (a writer died inside, or keeps writing): *c then holds the last try. */
+int
+fb__row_read(const struct fb__worker_row *r, struct fb__row_copy *c)
+{
+	uint32_t v1, v2;
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		v1 = atomic_load_explicit(&r->wr_lock, memory_order_acquire);
+		c->rc_state = atomic_load_explicit(&r->wr_state,
+		    memory_order_relaxed);
+		c->rc_pid = atomic_load_explicit(&r->wr_pid,
+		    memory_order_relaxed);
+		c->rc_generation = atomic_load_explicit(&r->wr_generation,
+		    memory_order_relaxed);
+		c->rc_slot = atomic_load_explicit(&r->wr_slot,
+		    memory_order_relaxed);
+		c->rc_code = atomic_load_explicit(&r->wr_code,
+		    memory_order_relaxed);
+		c->rc_tasks = atomic_load_explicit(&r->wr_tasks,
+		    memory_order_relaxed);
+		c->rc_changed_ns = atomic_load_explicit(&r->wr_changed_ns,
+		    memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		v2 = atomic_load_explicit(&r->wr_lock, memory_order_relaxed);
+		if (v1 == v2 && (v1 & 1u) == 0)
+			return 0;
+		fb__cpu_relax();
+	}
+	return -EAGAIN;
+}
+
 static int
 board_key(const struct fb_config *cfg, key_t *key)
 {
@@ -167,6 +259,7 @@ fb__board_create(struct fb__board *b, const struct fb__geometry *g,
 	b->b_key = key;
 	b->b_keyed = key != IPC_PRIVATE;
 	b->b_nslots = g->g_slots;
+	b->b_nworkers = g->g_max_workers;
 	b->b_slot_size = g->g_slot_size;
 	b->b_result_size = g->g_result_size;
 	b->b_stride = h.bh_stride;
@@ -179,14 +272,16 @@ fb__board_create(struct fb__board *b, const struct fb__geometry *g,
 	return 0;
 }
 
+/* Detach; remove a keyed board too if remove (the owner's destroy, never
+ * a forked child's). */
 void
-fb__board_close(struct fb__board *b)
+fb__board_close(struct fb__board *b, int remove)
 {
 	if (b->b_base != NULL) {
 		(void)shmdt(b->b_base);
 		b->b_base = NULL;
 	}
-	if (b->b_keyed && b->b_shmid != -1)
+	if (remove && b->b_keyed && b->b_shmid != -1)
 		(void)shmctl(b->b_shmid, IPC_RMID, NULL);
 	b->b_shmid = -1;
 }

@@ -1,10 +1,12 @@
 /*
  * channel.c - pipes that carry fixed-size records.
  *
- * Every pipe is created O_CLOEXEC.  Records are 16 bytes; a reader keeps
- * the tail of a short read until the rest arrives, and an outbox keeps what
- * a non-blocking pipe would not take yet, so neither side ever blocks on a
- * slow peer or loses a byte to a short transfer.
+ * Every pipe is created O_CLOEXEC, above descriptor 2.  Records are 16
+ * bytes; a reader keeps the tail of a short read until the rest arrives,
+ * and an outbox keeps what a non-blocking pipe would not take yet, so
+ * neither side ever blocks on a slow peer or loses a byte to a short
+ * transfer.  Completion records carry a keyed check so that the master can
+ * tell a record from stray bytes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +16,10 @@
 
 #include "internal.h"
 
-_Static_assert(sizeof(struct fb__rec) == 16, "record is 16 bytes");
-_Static_assert(FB__RBUF_RECS * sizeof(struct fb__rec) <= 4096,
+_Static_assert(sizeof(struct fb__rec) == FB__REC_SIZE, "record is 16 bytes");
+_Static_assert(sizeof(struct fb__done) == FB__REC_SIZE,
+    "completion record is 16 bytes");
+_Static_assert(FB__RBUF_RECS * FB__REC_SIZE <= 4096,
     "a reader buffer fits PIPE_BUF");
 
 int
@@ -27,12 +31,48 @@ fb__pipe(int fds[2], int nonblock_write)
 		fds[0] = fds[1] = -1;
 		return -errno;
 	}
+	/* Both ends are open while the low one moves, so F_DUPFD can never
+	 * hand back a number the other end still needs. */
+	if ((fds[0] = fb__fd_high(fds[0])) < 0) {
+		r = fds[0];
+		fds[0] = -1;
+		fb__close(&fds[1]);
+		return r;
+	}
+	if ((fds[1] = fb__fd_high(fds[1])) < 0) {
+		r = fds[1];
+		fds[1] = -1;
+		fb__close(&fds[0]);
+		return r;
+	}
 	if (nonblock_write && (r = fb__set_nonblock(fds[1], 1)) < 0) {
 		fb__close(&fds[0]);
 		fb__close(&fds[1]);
 		return r;
 	}
 	return 0;
+}
+
+uint32_t
+fb__done_check(uint64_t key, const struct fb__done *d)
+{
+	uint64_t x;
+
+	x = fb__mix64(key ^ d->d_seq);
+	x = fb__mix64(x ^ ((uint64_t)d->d_slot << 16 | d->d_worker));
+	return (uint32_t)(x >> 32);
+}
+
+void
+fb__done_seal(uint64_t key, struct fb__done *d)
+{
+	d->d_check = fb__done_check(key, d);
+}
+
+int
+fb__done_valid(uint64_t key, const struct fb__done *d)
+{
+	return d->d_check == fb__done_check(key, d);
 }
 
 /*
@@ -57,16 +97,17 @@ fb__reader_fill(struct fb__reader *rd, int fd)
 	return n;
 }
 
-/* Move up to max whole records out of the buffer; a partial record stays. */
+/* Move up to max whole records (16 bytes each) out of the buffer into out;
+ * a partial record stays. */
 size_t
-fb__reader_take(struct fb__reader *rd, struct fb__rec *out, size_t max)
+fb__reader_take(struct fb__reader *rd, void *out, size_t max)
 {
-	size_t n = rd->rd_have / sizeof(*out);
+	size_t n = rd->rd_have / FB__REC_SIZE;
 	size_t bytes;
 
 	if (n > max)
 		n = max;
-	bytes = n * sizeof(*out);
+	bytes = n * FB__REC_SIZE;
 	memcpy(out, rd->rd_buf, bytes);
 	rd->rd_have -= bytes;
 	if (rd->rd_have > 0)

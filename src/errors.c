@@ -15,7 +15,8 @@ fb_strerror(int err)
 	case -EMSGSIZE:
 		return "payload larger than the board's slot size";
 	case -EAGAIN:
-		return "not ready yet (board full, or result not complete)";
+		return "try again: board full, result not complete, or a "
+		    "process limit reached (fork)";
 	case -EDEADLK:
 		return "board full of results nobody has taken";
 	case -ESHUTDOWN:
@@ -31,7 +32,13 @@ fb_strerror(int err)
 	case -EBUSY:
 		return "pool already started";
 	case -ECHILD:
-		return "workers keep dying at start; pool failed";
+		return "pool failed: workers kept dying before they were "
+		    "ready (fb_pool_resize() tries again)";
+	case -EPERM:
+		return "not the pool's process: a forked child or a worker "
+		    "cannot use its parent's pool";
+	case -EBADF:
+		return "bad descriptor (a keep_fds entry is not open)";
 	case -EINVAL:
 		return "invalid argument";
 	case -EACCES:

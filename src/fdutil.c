@@ -1,14 +1,20 @@
 /*
- * fdutil.c - descriptor helpers: close keeping errno, full reads and writes
- * that retry EINTR and short transfers, closing all but a kept set.
+ * fdutil.c - descriptor and process helpers: close keeping errno, full
+ * reads and writes that retry EINTR and short transfers, closing all but a
+ * kept set, keeping library descriptors off 0-2, pidfds with fallbacks.
  */
 #include <sys/types.h>
+#include <sys/syscall.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(HAVE_PIDFD_OPEN) || defined(HAVE_PIDFD_SEND_SIGNAL)
+#include <sys/pidfd.h>
+#endif
 
 #include "internal.h"
 
@@ -23,6 +29,36 @@ fb__close(int *fdp)
 	}
 	errno = saved;
 	return 0;
+}
+
+/*
+ * Library descriptors never sit on 0, 1 or 2: in a daemon that closed its
+ * standard descriptors, a pipe on 2 would receive every handler's
+ * fprintf(stderr).  Returns fd itself, a close-on-exec copy above 2 (the
+ * low one closed), or -errno (fd closed).
+ */
+int
+fb__fd_high(int fd)
+{
+	int hi;
+
+	if (fd < 0 || fd > 2)
+		return fd;
+	hi = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (hi == -1) {
+		hi = -errno;
+		(void)close(fd);
+		return hi;
+	}
+	(void)close(fd);
+	return hi;
+}
+
+/* Is fd an open descriptor? */
+int
+fb__fd_valid(int fd)
+{
+	return fd >= 0 && fcntl(fd, F_GETFD) != -1;
 }
 
 /* Read exactly n bytes.  Returns n, fewer at end of file, or -errno. */
@@ -88,15 +124,20 @@ cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Close [lo, hi]: close_range(2), or one by one where the kernel (< 5.9)
- * or a seccomp filter refuses it. */
+/* Close [lo, hi]: close_range(2), or one by one where the kernel (< 5.9),
+ * the C library or a seccomp filter refuses it. */
 static void
 close_gap(int lo, int hi)
 {
 	int fd;
 
+#ifdef HAVE_CLOSE_RANGE
 	if (close_range((unsigned)lo, (unsigned)hi, 0) == 0)
 		return;
+#elif defined(SYS_close_range)
+	if (syscall(SYS_close_range, (unsigned)lo, (unsigned)hi, 0u) == 0)
+		return;
+#endif
 	for (fd = lo; fd <= hi; fd++)
 		(void)close(fd);
 }
@@ -138,8 +179,12 @@ fb__now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* For bookkeeping that tolerates a few milliseconds (task ages, timeout
- * deadlines): CLOCK_MONOTONIC_COARSE costs a fraction of the precise one. */
+/*
+ * The master's bookkeeping clock (task ages, deadlines, back-off): the
+ * coarse monotonic clock costs a fraction of the precise one.  Every
+ * comparison in the master uses this one clock; the precise one is only
+ * used for differences taken within one process.
+ */
 int64_t
 fb__coarse_ns(void)
 {
@@ -147,4 +192,46 @@ fb__coarse_ns(void)
 
 	(void)clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int
+fb__pidfd_open(pid_t pid)
+{
+#ifdef HAVE_PIDFD_OPEN
+	return pidfd_open(pid, 0);
+#elif defined(SYS_pidfd_open)
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* Signal the process behind a pidfd: never a process that reused the pid. */
+int
+fb__pidfd_signal(int pidfd, int sig)
+{
+#ifdef HAVE_PIDFD_SEND_SIGNAL
+	return pidfd_send_signal(pidfd, sig, NULL, 0);
+#elif defined(SYS_pidfd_send_signal)
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0u);
+#else
+	(void)pidfd;
+	(void)sig;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* splitmix64's finaliser: a cheap, well-spread 64-bit mix. */
+uint64_t
+fb__mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return x;
 }

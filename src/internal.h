@@ -5,6 +5,16 @@
  * Naming: fb__ for private functions and types, a short prefix per struct
  * for fields (bh_ board header, wr_ worker row, sr_ slot row, ms_ master
  * slot, w_ master worker, p_ pool).
+ *
+ * Layers, top to bottom; a file calls only into layers below it:
+ *
+ *   pool.c submit.c result.c info.c   the public API
+ *   loop.c                            waiting, events, timers, draining
+ *   supervise.c                       worker lifecycle: spawn, death, stop
+ *   task.c                            slot lifecycle: dispatch, collect,
+ *                                     complete, deadlines
+ *   worker.c                          the worker process
+ *   board.c channel.c fdutil.c registry.c errors.c
  */
 #ifndef FB_INTERNAL_H
 #define FB_INTERNAL_H
@@ -13,6 +23,7 @@
 #include <sys/epoll.h>
 #include <sys/queue.h>
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,21 +31,40 @@
 #include "forkboard.h"
 
 #define FB__MAGIC 0x46424f44u /* "FBOD" */
-#define FB__BOARD_VERSION 1u
+#define FB__BOARD_VERSION 2u
 #define FB__CACHELINE 64u
 #define FB__ALIGN(x, a) (((x) + ((a) - 1)) & ~((size_t)(a) - 1))
 
+/* Task sequence numbers are 48 bits (a ticket is seq << 16 | slot) and
+ * never 0. */
+#define FB__SEQ_MASK ((UINT64_C(1) << 48) - 1)
+
 /* ---- the board (board.c) ------------------------------------------------ */
 
-/* Slot states in the board.  Only the master moves FREE->QUEUED and
- * DONE/FAILED->FREE; only the worker moves QUEUED->RUNNING->DONE/FAILED. */
+/*
+ * Slot states in the board.  A slot's state and the sequence of the task
+ * it holds are one 64-bit word (seq << 8 | state), so every transition is
+ * a compare-and-swap that names the task: a worker that claims, or
+ * publishes, a slot whose task has changed under it fails and does nothing.
+ *
+ *   master: FREE -> QUEUED (store), DONE/FAILED -> FREE (store)
+ *   worker: QUEUED -> RUNNING -> PUBLISHING -> DONE/FAILED (CAS, CAS, store)
+ *
+ * PUBLISHING is the worker's right to write the result fields: only the
+ * one worker that moved (seq, RUNNING) to (seq, PUBLISHING) writes them.
+ */
 enum fb__slot_state {
 	FB__SLOT_FREE = 0,
 	FB__SLOT_QUEUED,
 	FB__SLOT_RUNNING,
+	FB__SLOT_PUBLISHING,
 	FB__SLOT_DONE,
 	FB__SLOT_FAILED
 };
+
+#define FB__WORD(seq, st) (((uint64_t)(seq) << 8) | (uint64_t)(st))
+#define FB__WORD_SEQ(w) ((w) >> 8)
+#define FB__WORD_STATE(w) ((uint32_t)((w) & 0xffu))
 
 /* The board starts with this header.  No pointers: offsets only, so any
  * process that attaches anywhere can read it. */
@@ -54,34 +84,51 @@ struct fb__board_hdr {
 	_Atomic uint32_t bh_generation; /* bumped on every (re)spawn */
 };
 
-/* One scoreboard row.  Written by its worker (state, slot, code, tasks)
- * and by the master (pid, generation) while the worker is not running. */
+/*
+ * One scoreboard row, guarded by a seqlock (wr_lock odd while a writer is
+ * in the middle): readers copy the row and retry if it changed under them,
+ * so state, slot and code always come from one moment.  Only one process
+ * writes a row at a time: the master while no worker runs in it (spawn,
+ * death), the worker while it lives.  wr_stop and wr_doorbell are the
+ * master's, written any time, outside the seqlock.
+ */
 struct fb__worker_row {
-	_Atomic uint32_t wr_state;  /* enum fb_worker_state */
-	int32_t wr_pid;
-	uint32_t wr_generation;
+	_Atomic uint32_t wr_lock;
+	_Atomic uint32_t wr_state;      /* enum fb_worker_state */
+	_Atomic int32_t wr_pid;
+	_Atomic uint32_t wr_generation;
 	_Atomic uint32_t wr_slot;
 	_Atomic uint32_t wr_code;
-	_Atomic uint32_t wr_doorbell; /* bumped by the master per flush */
 	_Atomic uint64_t wr_tasks;
 	_Atomic int64_t wr_changed_ns;
+	_Atomic uint32_t wr_doorbell;   /* bumped by the master per flush */
+	_Atomic uint32_t wr_stop;       /* master: take no new task, leave */
 } __attribute__((aligned(FB__CACHELINE)));
 
-/* One slot row.  The master fills code/seq/len/worker then publishes
- * QUEUED (release); the worker claims it QUEUED->RUNNING (acq_rel), writes
- * result_len/status/outcome and publishes DONE or FAILED (release). */
+/* A copy of a row, as the seqlock reader returns it. */
+struct fb__row_copy {
+	uint32_t rc_state;
+	int32_t rc_pid;
+	uint32_t rc_generation;
+	uint32_t rc_slot;
+	uint32_t rc_code;
+	uint64_t rc_tasks;
+	int64_t rc_changed_ns;
+};
+
+/* One slot row.  sr_word is the state machine above; the other fields are
+ * written by the master before it publishes QUEUED, or by the worker that
+ * holds PUBLISHING before it publishes DONE/FAILED. */
 struct fb__slot_row {
-	_Atomic uint32_t sr_state;
+	_Atomic uint64_t sr_word;
 	uint32_t sr_code;
-	uint64_t sr_seq;
 	uint32_t sr_len;
 	uint32_t sr_worker;
 	uint32_t sr_result_len;  /* worker-written: never trusted unchecked */
 	int32_t sr_status;       /* handler's return value */
 	uint32_t sr_outcome;     /* worker-written enum fb_outcome */
-	uint32_t sr_pad;
-	int64_t sr_t_start;
-	int64_t sr_t_end;
+	int64_t sr_t_start;      /* worker's clock, only ever subtracted */
+	int64_t sr_t_end;        /*   from each other */
 } __attribute__((aligned(FB__CACHELINE)));
 
 struct fb__board {
@@ -93,6 +140,7 @@ struct fb__board {
 	/* The master's own copy of the geometry: header fields in the
 	 * segment are writable by workers, so they are never read back. */
 	uint32_t b_nslots;
+	uint32_t b_nworkers;
 	size_t b_slot_size;
 	size_t b_result_size;
 	size_t b_stride;
@@ -110,29 +158,53 @@ struct fb__geometry {
 };
 
 size_t fb__board_layout(const struct fb__geometry *, struct fb__board_hdr *);
+int fb__board_check(const void *base, size_t size, struct fb__geometry *);
 int fb__board_create(struct fb__board *, const struct fb__geometry *,
     const struct fb_config *);
-void fb__board_close(struct fb__board *);
+void fb__board_close(struct fb__board *, int remove);
 int fb__board_stat(const struct fb__board *, struct fb_board_stat *);
 void *fb__board_payload(const struct fb__board *, uint32_t slot);
 void *fb__board_result(const struct fb__board *, uint32_t slot);
+void fb__row_write_begin(struct fb__worker_row *);
+void fb__row_write_end(struct fb__worker_row *);
+int fb__row_read(const struct fb__worker_row *, struct fb__row_copy *);
 
 /* ---- channels (channel.c) ----------------------------------------------- */
 
-/* The one record that crosses a pipe.  Task pipes: {slot, code, seq}.
- * Completion pipe: {slot, worker, seq}.  16 bytes, so 256 of them fit in
- * PIPE_BUF and a completion write is always atomic. */
+/* A task record, master to worker on the worker's own pipe.  The worker
+ * trusts its master. */
 struct fb__rec {
 	uint32_t r_slot;
-	uint32_t r_aux;
+	uint32_t r_aux;          /* the task's code */
 	uint64_t r_seq;
 };
 
-/* Reader that reassembles records from short reads. */
+/*
+ * A completion record, worker to master on the pipe all workers share.
+ * Everything in it is checked: r_check is a keyed hash of the other
+ * fields, so bytes that are not a record (a handler's stray write, a
+ * stream out of step) fail validation.  FB__DONE_READY in r_worker makes
+ * it a worker's "ready" message (r_slot unused, r_seq its generation).
+ */
+struct fb__done {
+	uint16_t d_slot;
+	uint16_t d_worker;
+	uint32_t d_check;
+	uint64_t d_seq;
+};
+#define FB__DONE_READY 0x8000u
+
+#define FB__REC_SIZE 16u
+
+uint32_t fb__done_check(uint64_t key, const struct fb__done *);
+void fb__done_seal(uint64_t key, struct fb__done *);
+int fb__done_valid(uint64_t key, const struct fb__done *);
+
+/* Reader that reassembles 16-byte records from short reads. */
 #define FB__RBUF_RECS 256
 struct fb__reader {
 	size_t rd_have;
-	unsigned char rd_buf[FB__RBUF_RECS * sizeof(struct fb__rec)];
+	unsigned char rd_buf[FB__RBUF_RECS * FB__REC_SIZE];
 };
 
 /* Bytes queued for a non-blocking pipe, flushed in as few writes as the
@@ -145,21 +217,26 @@ struct fb__outbox {
 
 int fb__pipe(int fds[2], int nonblock_write);
 ssize_t fb__reader_fill(struct fb__reader *, int fd);
-size_t fb__reader_take(struct fb__reader *, struct fb__rec *, size_t max);
+size_t fb__reader_take(struct fb__reader *, void *, size_t max);
 int fb__outbox_init(struct fb__outbox *, size_t cap);
 void fb__outbox_free(struct fb__outbox *);
 int fb__outbox_put(struct fb__outbox *, const struct fb__rec *);
 int fb__outbox_flush(struct fb__outbox *, int fd);
 
-/* ---- fd helpers (fdutil.c) ---------------------------------------------- */
+/* ---- fd and process helpers (fdutil.c) ---------------------------------- */
 
 int fb__close(int *fdp);               /* close if != -1, set -1, keep errno */
+int fb__fd_high(int fd);               /* move fd above 2; returns new fd */
 ssize_t fb__read_full(int fd, void *, size_t);
 ssize_t fb__write_full(int fd, const void *, size_t);
 int fb__set_nonblock(int fd, int on);
 int fb__close_except(const int *keep, size_t n);
+int fb__fd_valid(int fd);
 int64_t fb__now_ns(void);
 int64_t fb__coarse_ns(void);          /* cheaper, a few ms coarse */
+int fb__pidfd_open(pid_t);
+int fb__pidfd_signal(int pidfd, int sig);
+uint64_t fb__mix64(uint64_t);
 
 /* In spin loops: tell the CPU we are waiting. */
 static inline void
@@ -190,6 +267,7 @@ struct fb__registry {
 int fb__registry_add(struct fb__registry *, uint32_t, fb_handler_fn, void *);
 const struct fb__handler *fb__registry_find(const struct fb__registry *,
     uint32_t);
+int fb__registry_set_timeout(struct fb__registry *, uint32_t, unsigned);
 void fb__registry_free(struct fb__registry *);
 
 /* ---- worker (worker.c) -------------------------------------------------- */
@@ -198,14 +276,16 @@ void fb__registry_free(struct fb__registry *);
  * returns. */
 struct fb__worker_args {
 	unsigned wa_index;
-	pid_t wa_ppid;
+	uint32_t wa_generation;
 	int wa_task_fd;
 	int wa_done_fd;
 	int wa_lifeline_fd;      /* -1 unless the pool runs without pidfds */
+	int wa_master_fd;        /* read end: EOF (SIGKILL) when the master dies */
 	const int *wa_keep;
 	size_t wa_nkeep;
 	const struct fb__board *wa_board;
 	const struct fb__registry *wa_registry;
+	uint64_t wa_key;         /* completion record key */
 	int wa_argc;
 	char **wa_argv;
 	int64_t wa_spin_ns;
@@ -216,23 +296,27 @@ struct fb__worker_args {
 void fb__worker_main(const struct fb__worker_args *) __attribute__((noreturn));
 int fb__worker_fdlist(struct fb_task *);
 
-/* ---- master (pool.c, supervise.c) --------------------------------------- */
+/* ---- the master's state ------------------------------------------------- */
 
 enum fb__mstate {
 	FB__M_FREE = 0,
 	FB__M_RESERVED,  /* fb_pool_reserve: the caller writes the payload */
-	FB__M_INFLIGHT,  /* record sent (or in the outbox) */
+	FB__M_INFLIGHT,  /* record sent (or in the outbox, or pending) */
 	FB__M_READY,     /* complete, waiting for the caller */
 	FB__M_VIEWED     /* complete, result lent out until release */
 };
 
 /* The master's own view of a slot.  Decisions are made from this, never
- * from worker-written board fields alone. */
+ * from worker-written board fields. */
 struct fb__mslot {
-	TAILQ_ENTRY(fb__mslot) ms_link; /* ready queue */
+	TAILQ_ENTRY(fb__mslot) ms_link; /* ready queue or pending queue */
 	uint64_t ms_seq;
+	uint64_t ms_sendno;     /* dispatch order: workers run in this order */
+	uint64_t ms_pipe_end;   /* offset just past its record in the worker's
+	                           task stream: received iff the worker has
+	                           read that far */
 	uint32_t ms_code;
-	uint32_t ms_worker;
+	uint32_t ms_worker;     /* UINT32_MAX: on p_pending */
 	uint32_t ms_len;
 	uint32_t ms_state;      /* enum fb__mstate */
 	unsigned ms_attempts;
@@ -241,8 +325,8 @@ struct fb__mslot {
 	size_t ms_result_len;
 	pid_t ms_pid;
 	unsigned ms_timeout_ms; /* 0: none */
-	int ms_timedout;        /* its worker was killed for it */
-	int64_t ms_sent_ns;     /* when dispatched */
+	int ms_timedout;        /* its worker was stopped for it */
+	int64_t ms_sent_ns;     /* when dispatched (coarse clock) */
 	uint64_t ms_run_ns;
 };
 TAILQ_HEAD(fb__slotq, fb__mslot);
@@ -252,16 +336,28 @@ struct fb__worker {
 	int w_deathfd;           /* readable when the process has exited:
 	                            its pidfd, or a lifeline pipe's read end */
 	int w_task[2];           /* read end (kept by master), write end */
+	int w_master;            /* write end of the worker's master-death
+	                            pipe; never written, closed after reap */
+	uint32_t w_generation;
 	struct fb__outbox w_out;
 	unsigned w_inflight;
 	unsigned w_restarts;
 	int w_last_status;
 	int w_active;            /* takes new tasks */
+	int w_ready;             /* its ready record arrived */
+	int w_stopping;          /* told to stop (timeout): charge only the
+	                            task it was stopped for */
 	uint64_t w_tasks_sent;
+	uint64_t w_queued;       /* bytes put in its outbox, this process */
+	uint64_t w_written;      /* bytes of those written to its pipe */
 	unsigned w_recycle_at;   /* 0: never */
 	unsigned w_fails;        /* consecutive deaths before ready */
+	unsigned w_spawn_fails;  /* consecutive fork/pipe failures */
+	int64_t w_head_ns;       /* when its oldest unfinished task could
+	                            have started, as far as the master knows */
 	int64_t w_kill_at_ns;    /* SIGKILL due (task timeout escalation) */
 	int64_t w_respawn_at_ns; /* back-off: spawn again then; 0: not due */
+	int64_t w_poll_ns;       /* lifeline mode: next waitpid poll */
 	int w_dirty;             /* on p_dirty: its outbox has records */
 };
 
@@ -275,19 +371,31 @@ struct fb__worker {
 #define FB__EV_TIMER 4u
 #define FB__EV(kind, idx) (((uint64_t)(kind) << 32) | (uint32_t)(idx))
 
-enum fb__pstate { FB__P_NEW = 0, FB__P_RUNNING, FB__P_STOPPING, FB__P_STOPPED,
-    FB__P_FAILED };
+/*
+ * NEW: created, not started.  RUNNING: takes tasks.  DRAINING: shutdown
+ * refuses new tasks but supervises as RUNNING does (retries, respawns)
+ * until what is in flight is done or the deadline passes.  CLOSING: task
+ * pipes closed, workers leaving, nothing respawned, nothing retried.
+ * STOPPED: every worker reaped.  FAILED: workers kept dying before they
+ * were ready; fb_pool_resize() tries again.
+ */
+enum fb__pstate { FB__P_NEW = 0, FB__P_RUNNING, FB__P_DRAINING,
+    FB__P_CLOSING, FB__P_STOPPED, FB__P_FAILED };
 
 struct fb_pool {
 	struct fb_config p_cfg;
 	int *p_keep;             /* copy of cfg.keep_fds */
+	pid_t p_owner;           /* the process that created the pool */
+	volatile uint64_t *p_forkmark; /* MADV_WIPEONFORK page: reads 0 in
+	                                  any process forked from the owner */
 	struct fb__board p_board;
 	struct fb__registry p_reg;
 	enum fb__pstate p_state;
 	int p_epfd;
 	int p_done[2];           /* completion pipe: master reads [0] */
 	int p_timerfd;
-	int p_lifeline;                /* no pidfd_open(2): lifeline pipes */
+	int p_lifeline;          /* no pidfd_open(2): lifeline pipes */
+	uint64_t p_key;          /* completion record key */
 	struct fb__reader p_done_rd;
 	struct fb__worker *p_workers;  /* max_workers entries */
 	unsigned p_nworkers;           /* rows ever used: 0..p_nworkers-1 */
@@ -295,8 +403,11 @@ struct fb_pool {
 	unsigned p_timed;              /* in flight with a timeout */
 	int p_any_timeout;             /* some code has its own timeout */
 	unsigned *p_dirty;             /* workers whose outbox has records */
+	uint32_t *p_head;              /* scratch: oldest task per worker */
+	unsigned *p_stop;              /* scratch: workers to stop */
 	unsigned p_ndirty;
 	int p_retiring;                /* a worker waits for fb__retire */
+	int p_rearm;                   /* the timer needs arming again */
 	int p_sticky;                  /* batch: worker for this run, or -1 */
 	unsigned p_ncpu;               /* CPUs online at create */
 	int64_t p_rate_start_ns;       /* respawn-rate window */
@@ -309,36 +420,56 @@ struct fb_pool {
 	struct fb__slotq p_pending;    /* waiting for a live worker */
 	unsigned p_inflight;
 	uint64_t p_seq;
+	uint64_t p_sendno;
 	struct fb_counters p_ctr;
+	uint64_t p_spun;               /* results collected by spinning */
 	uint64_t p_rand;
 };
 
 void fb__log(const struct fb_pool *, enum fb_log_level, const char *, ...)
     __attribute__((format(printf, 3, 4)));
+int fb__owner(const struct fb_pool *);
+int fb__state_err(const struct fb_pool *);
 
-/* pool.c, used by supervise.c */
+/* task.c */
+int fb__acquire_slot(struct fb_pool *, uint32_t *slot);
+int fb__launch(struct fb_pool *, uint32_t slot, uint32_t code, size_t len);
 int fb__dispatch(struct fb_pool *, uint32_t slot);
-void fb__complete(struct fb_pool *, uint32_t slot, enum fb_outcome, int status,
-    size_t result_len);
+int fb__dispatch_pending(struct fb_pool *);
 int fb__flush_all(struct fb_pool *);
 int fb__collect(struct fb_pool *, uint32_t slot);
-int fb__handle_events(struct fb_pool *, const struct epoll_event *, int);
-
-/* submit.c, result.c */
-int fb__wait_events(struct fb_pool *, int64_t deadline_ns);
-int fb__spin_wait(struct fb_pool *, uint32_t slot);
+int fb__collect_all(struct fb_pool *);
+void fb__complete(struct fb_pool *, uint32_t slot, enum fb_outcome, int status,
+    size_t result_len);
+void fb__cancel_pending(struct fb_pool *);
+void fb__free_slot(struct fb_pool *, uint32_t slot);
+void fb__settle_worker(struct fb_pool *, unsigned index, int wstatus,
+    int retry);
+int fb__flush_worker(struct fb_pool *, unsigned index);
+unsigned fb__overdue(struct fb_pool *, int64_t now, unsigned *out);
 
 /* supervise.c */
 int fb__pidfd_works(void);
 int fb__spawn(struct fb_pool *, unsigned index);
 void fb__worker_lost(struct fb_pool *, unsigned index, int wstatus);
 int fb__reap(struct fb_pool *, unsigned index, int block);
-int fb__timers(struct fb_pool *);
-int fb__stop_workers(struct fb_pool *, int64_t deadline_ns);
+void fb__stop_worker(struct fb_pool *, unsigned index, int64_t now);
+int fb__supervise(struct fb_pool *, int64_t now);
+int64_t fb__next_due(const struct fb_pool *, int64_t now);
 int fb__retire(struct fb_pool *);
 void fb__deactivate(struct fb_pool *, unsigned index);
 int fb__resize(struct fb_pool *, unsigned n);
+void fb__close_task_pipes(struct fb_pool *);
+void fb__signal_alive(struct fb_pool *, int sig);
+unsigned fb__alive(const struct fb_pool *);
+
+/* loop.c */
+int fb__sync(struct fb_pool *);
+int fb__wait_events(struct fb_pool *, int64_t deadline_ns);
+int fb__process(struct fb_pool *);
+int fb__spin_wait(struct fb_pool *, uint32_t slot);
 void fb__arm_timer(struct fb_pool *);
+int fb__drain_done(struct fb_pool *);
 
 /* Ticket encoding: sequence in the high 48 bits, slot in the low 16. */
 #define FB__TICKET(seq, slot) (((uint64_t)(seq) << 16) | (uint64_t)(slot))

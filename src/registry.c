@@ -55,6 +55,20 @@ fb__registry_find(const struct fb__registry *rg, uint32_t code)
 	    cmp_code);
 }
 
+/* Give code's handler its own timeout (ms; 0: the pool's).  -ENOENT if
+ * no handler is registered for code. */
+int
+fb__registry_set_timeout(struct fb__registry *rg, uint32_t code, unsigned ms)
+{
+	struct fb__handler *h;
+
+	if (rg->rg_len == 0 || (h = bsearch(&code, rg->rg_tab, rg->rg_len,
+	    sizeof(*rg->rg_tab), cmp_code)) == NULL)
+		return -ENOENT;
+	h->h_timeout_ms = ms;
+	return 0;
+}
+
 void
 fb__registry_free(struct fb__registry *rg)
 {

@@ -1,9 +1,8 @@
 /*
  * result.c - taking results: by ticket or oldest first, copied out or
- * viewed in place until released.
+ * viewed in place until released.  Waiting runs the event loop.
  */
 #include <errno.h>
-#include <stdatomic.h>
 #include <string.h>
 
 #include "internal.h"
@@ -14,18 +13,6 @@ deadline_of(int timeout_ms)
 	if (timeout_ms <= 0)
 		return timeout_ms < 0 ? -1 : 0;
 	return fb__now_ns() + (int64_t)timeout_ms * 1000000;
-}
-
-static void
-free_slot(struct fb_pool *p, uint32_t slot)
-{
-	struct fb__mslot *ms = &p->p_slots[slot];
-
-	ms->ms_state = FB__M_FREE;
-	ms->ms_seq = 0;
-	atomic_store_explicit(&p->p_board.b_slots[slot].sr_state,
-	    FB__SLOT_FREE, memory_order_release);
-	p->p_free[p->p_nfree++] = slot;
 }
 
 static void
@@ -65,7 +52,7 @@ take(struct fb_pool *p, uint32_t slot, struct fb_result *res, void *buf,
 		memcpy(buf, fb__board_result(&p->p_board, slot),
 		    ms->ms_result_len);
 	TAILQ_REMOVE(&p->p_ready, ms, ms_link);
-	free_slot(p, slot);
+	fb__free_slot(p, slot);
 	return 0;
 }
 
@@ -84,38 +71,18 @@ ticket_slot(const struct fb_pool *p, fb_ticket_t t, uint32_t *slot)
 	return 0;
 }
 
-/*
- * Watch the slot's state for up to spin_us instead of sleeping; collect it
- * if it finishes.  Returns 1 if it did, 0 if not.  The completion record
- * that follows is then stale and ignored.
- */
-int
-fb__spin_wait(struct fb_pool *p, uint32_t slot)
-{
-	struct fb__slot_row *sr = &p->p_board.b_slots[slot];
-	int64_t end;
-	uint32_t st;
-
-	if (fb__flush_all(p) < 0)
-		return 0;
-	end = fb__now_ns() + (int64_t)p->p_cfg.spin_us * 1000;
-	do {
-		st = atomic_load_explicit(&sr->sr_state, memory_order_acquire);
-		if (st == FB__SLOT_DONE || st == FB__SLOT_FAILED)
-			return fb__collect(p, slot);
-		fb__cpu_relax();
-	} while (fb__now_ns() < end);
-	return 0;
-}
-
 static int
 by_ticket(struct fb_pool *p, fb_ticket_t t, struct fb_result *res,
-    void *buf, size_t cap, const void **view, int timeout_ms)
+    void *buf, size_t cap, const void **view, int timeout_ms, int process)
 {
-	int64_t deadline = -1;
+	int64_t deadline = deadline_of(timeout_ms);
 	uint32_t slot;
 	int r;
 
+	if (!fb__owner(p))
+		return -EPERM;
+	if (res == NULL || (view == NULL && buf == NULL && cap > 0))
+		return -EINVAL;
 	for (;;) {
 		if ((r = ticket_slot(p, t, &slot)) < 0)
 			return r;
@@ -127,12 +94,18 @@ by_ticket(struct fb_pool *p, fb_ticket_t t, struct fb_result *res,
 		default:
 			return -ENOENT; /* reserved, or already viewed */
 		}
-		if (timeout_ms == 0)
+		if (!process)
 			return -EAGAIN;
-		if (deadline == -1 && timeout_ms > 0)
-			deadline = deadline_of(timeout_ms);
-		if (deadline >= 0 && fb__now_ns() >= deadline)
-			return -ETIMEDOUT;
+		if (deadline >= 0 && fb__now_ns() >= deadline) {
+			/* A poll (0) still looks once. */
+			if (process == 1 && timeout_ms == 0) {
+				process = 2;
+				if ((r = fb__process(p)) < 0)
+					return r;
+				continue;
+			}
+			return timeout_ms == 0 ? -EAGAIN : -ETIMEDOUT;
+		}
 		if (p->p_cfg.spin_us > 0 && fb__spin_wait(p, slot) > 0)
 			continue;
 		if ((r = fb__wait_events(p, deadline)) < 0)
@@ -148,8 +121,12 @@ oldest(struct fb_pool *p, struct fb_result *res, void *buf, size_t cap,
 	struct fb__mslot *ms;
 	int r;
 
+	if (!fb__owner(p))
+		return -EPERM;
+	if (res == NULL || (view == NULL && buf == NULL && cap > 0))
+		return -EINVAL;
 	/* Only ask the kernel when nothing is waiting already. */
-	if (TAILQ_EMPTY(&p->p_ready) && (r = fb_pool_process(p)) < 0)
+	if (TAILQ_EMPTY(&p->p_ready) && (r = fb__process(p)) < 0)
 		return r;
 	for (;;) {
 		if ((ms = TAILQ_FIRST(&p->p_ready)) != NULL)
@@ -168,21 +145,23 @@ int
 fb_pool_result(struct fb_pool *p, fb_ticket_t t, struct fb_result *res,
     void *buf, size_t cap)
 {
-	return by_ticket(p, t, res, buf, cap, NULL, 0);
+	return by_ticket(p, t, res, buf, cap, NULL, 0, 0);
 }
 
 int
 fb_pool_wait(struct fb_pool *p, fb_ticket_t t, struct fb_result *res,
     void *buf, size_t cap, int timeout_ms)
 {
-	return by_ticket(p, t, res, buf, cap, NULL, timeout_ms);
+	return by_ticket(p, t, res, buf, cap, NULL, timeout_ms, 1);
 }
 
 int
 fb_pool_wait_view(struct fb_pool *p, fb_ticket_t t, struct fb_result *res,
     const void **data, int timeout_ms)
 {
-	return by_ticket(p, t, res, NULL, 0, data, timeout_ms);
+	if (data == NULL)
+		return -EINVAL;
+	return by_ticket(p, t, res, NULL, 0, data, timeout_ms, 1);
 }
 
 int
@@ -196,6 +175,8 @@ int
 fb_pool_next_view(struct fb_pool *p, struct fb_result *res,
     const void **data, int timeout_ms)
 {
+	if (data == NULL)
+		return -EINVAL;
 	return oldest(p, res, NULL, 0, data, timeout_ms);
 }
 
@@ -205,17 +186,13 @@ fb_pool_release(struct fb_pool *p, fb_ticket_t t)
 	uint32_t slot;
 	int r;
 
+	if (!fb__owner(p))
+		return -EPERM;
 	if ((r = ticket_slot(p, t, &slot)) < 0)
 		return r;
 	if (p->p_slots[slot].ms_state != FB__M_VIEWED &&
 	    p->p_slots[slot].ms_state != FB__M_RESERVED)
 		return -ENOENT;
-	free_slot(p, slot);
+	fb__free_slot(p, slot);
 	return 0;
-}
-
-unsigned
-fb_pool_pending(const struct fb_pool *p)
-{
-	return p->p_cfg.slots - p->p_nfree;
 }

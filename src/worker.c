@@ -1,6 +1,7 @@
 /*
- * worker.c - the worker process: keep exactly the right descriptors, then
- * read task records, run handlers on their slots, publish, notify.
+ * worker.c - the worker process: keep exactly the right descriptors, make
+ * sure it dies with its master, then read task records, run handlers on
+ * their slots, publish, notify.
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
@@ -9,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdatomic.h>
@@ -24,22 +26,30 @@
 struct wctx {
 	const struct fb__worker_args *c_args;
 	struct fb__worker_row *c_row;
-	struct fb__rec c_out[FB__RBUF_RECS];
+	struct fb__done c_out[FB__RBUF_RECS];
 	size_t c_nout;
 	int64_t c_first_ns;     /* when the oldest unsent completion was made */
 	uint32_t c_shown_code;  /* what the process title says */
 	int c_shown_busy;
 	int c_title;            /* setproctitle usable */
 	int64_t c_last_ns;      /* end of the last task, or batch start */
+	uint64_t c_tasks;
 };
 
+/* Update this worker's scoreboard row as one consistent change. */
 static void
-set_state(struct wctx *c, enum fb_worker_state st)
+set_row(struct wctx *c, enum fb_worker_state st, uint32_t slot, uint32_t code)
 {
-	atomic_store_explicit(&c->c_row->wr_state, (uint32_t)st,
-	    memory_order_release);
-	atomic_store_explicit(&c->c_row->wr_changed_ns, c->c_last_ns,
+	struct fb__worker_row *r = c->c_row;
+
+	fb__row_write_begin(r);
+	atomic_store_explicit(&r->wr_state, (uint32_t)st, memory_order_relaxed);
+	atomic_store_explicit(&r->wr_slot, slot, memory_order_relaxed);
+	atomic_store_explicit(&r->wr_code, code, memory_order_relaxed);
+	atomic_store_explicit(&r->wr_tasks, c->c_tasks, memory_order_relaxed);
+	atomic_store_explicit(&r->wr_changed_ns, c->c_last_ns,
 	    memory_order_relaxed);
+	fb__row_write_end(r);
 }
 
 static void
@@ -68,6 +78,17 @@ flush_done(struct wctx *c)
 	    c->c_nout * sizeof(c->c_out[0])) < 0)
 		_exit(1); /* the master is gone */
 	c->c_nout = 0;
+}
+
+static void
+queue_done(struct wctx *c, uint32_t slot, uint16_t worker, uint64_t seq)
+{
+	struct fb__done *d = &c->c_out[c->c_nout++];
+
+	d->d_slot = (uint16_t)slot;
+	d->d_worker = worker;
+	d->d_seq = seq;
+	fb__done_seal(c->c_args->wa_key, d);
 }
 
 /* The built-in FB_CODE_FDLIST: describe every open descriptor. */
@@ -109,6 +130,33 @@ fb__worker_fdlist(struct fb_task *t)
 	return r;
 }
 
+/*
+ * Publish a finished task: only if the slot still holds the task this
+ * worker claimed, still RUNNING.  The CAS to PUBLISHING makes this worker
+ * the only writer of the result fields; if it fails (the slot was
+ * collected and reused under a misbehaving handler), nothing is written.
+ * Returns 1 if published.
+ */
+static int
+publish(struct fb__slot_row *sr, uint64_t seq, enum fb_outcome oc, int st,
+    size_t len, int64_t t0, int64_t t1)
+{
+	uint64_t want = FB__WORD(seq, FB__SLOT_RUNNING);
+
+	if (!atomic_compare_exchange_strong_explicit(&sr->sr_word, &want,
+	    FB__WORD(seq, FB__SLOT_PUBLISHING), memory_order_acquire,
+	    memory_order_relaxed))
+		return 0;
+	sr->sr_t_start = t0;
+	sr->sr_t_end = t1;
+	sr->sr_result_len = (uint32_t)len;
+	sr->sr_status = st;
+	sr->sr_outcome = (uint32_t)oc;
+	atomic_store_explicit(&sr->sr_word, FB__WORD(seq, oc == FB_DONE ?
+	    FB__SLOT_DONE : FB__SLOT_FAILED), memory_order_release);
+	return 1;
+}
+
 static void
 run_one(struct wctx *c, const struct fb__rec *rec)
 {
@@ -118,35 +166,33 @@ run_one(struct wctx *c, const struct fb__rec *rec)
 	struct fb__slot_row *sr;
 	struct fb_task t;
 	enum fb_outcome oc;
-	uint32_t want = FB__SLOT_QUEUED;
-	int64_t now;
+	uint64_t want = FB__WORD(rec->r_seq, FB__SLOT_QUEUED);
+	int64_t now, start;
+	uint32_t len;
 	int st;
 
 	if (rec->r_slot >= b->b_nslots)
 		return; /* not from our master: ignore */
 	sr = &b->b_slots[rec->r_slot];
-	if (sr->sr_seq != rec->r_seq ||
-	    !atomic_compare_exchange_strong_explicit(&sr->sr_state, &want,
-	    FB__SLOT_RUNNING, memory_order_acq_rel, memory_order_acquire))
+	if (!atomic_compare_exchange_strong_explicit(&sr->sr_word, &want,
+	    FB__WORD(rec->r_seq, FB__SLOT_RUNNING), memory_order_acq_rel,
+	    memory_order_acquire))
 		return; /* stale record */
 
-	atomic_store_explicit(&c->c_row->wr_slot, rec->r_slot,
-	    memory_order_relaxed);
-	atomic_store_explicit(&c->c_row->wr_code, rec->r_aux,
-	    memory_order_relaxed);
-	set_state(c, FB_WORKER_BUSY);
+	set_row(c, FB_WORKER_BUSY, rec->r_slot, rec->r_aux);
 	show(c, 1, rec->r_aux);
 
+	len = sr->sr_len;
 	memset(&t, 0, sizeof(t));
 	t.t_code = rec->r_aux;
 	t.t_worker = a->wa_index;
 	t.t_ticket = FB__TICKET(rec->r_seq, rec->r_slot);
 	t.t_payload = fb__board_payload(b, rec->r_slot);
-	t.t_len = sr->sr_len <= b->b_slot_size ? sr->sr_len : b->b_slot_size;
+	t.t_len = len <= b->b_slot_size ? len : b->b_slot_size;
 	t.t_result = fb__board_result(b, rec->r_slot);
 	t.t_result_cap = b->b_result_size;
-	sr->sr_t_start = c->c_last_ns; /* the previous task's end: one
-	                                  clock read a task */
+	start = c->c_last_ns; /* the previous task's end: one clock read a
+	                         task */
 
 	if (t.t_code == FB_CODE_FDLIST) {
 		st = fb__worker_fdlist(&t);
@@ -164,21 +210,13 @@ run_one(struct wctx *c, const struct fb__rec *rec)
 	}
 	now = fb__now_ns();
 	c->c_last_ns = now;
-	sr->sr_t_end = now;
-	sr->sr_result_len = (uint32_t)t.t_result_len;
-	sr->sr_status = st;
-	sr->sr_outcome = (uint32_t)oc;
-	atomic_store_explicit(&sr->sr_state,
-	    oc == FB_DONE ? FB__SLOT_DONE : FB__SLOT_FAILED,
-	    memory_order_release);
-	atomic_fetch_add_explicit(&c->c_row->wr_tasks, 1, memory_order_relaxed);
+	c->c_tasks++;
+	if (!publish(sr, rec->r_seq, oc, st, t.t_result_len, start, now))
+		return; /* no longer ours: say nothing */
 
 	if (c->c_nout == 0)
 		c->c_first_ns = now;
-	c->c_out[c->c_nout].r_slot = rec->r_slot;
-	c->c_out[c->c_nout].r_aux = a->wa_index;
-	c->c_out[c->c_nout].r_seq = rec->r_seq;
-	c->c_nout++;
+	queue_done(c, rec->r_slot, (uint16_t)a->wa_index, rec->r_seq);
 	if (c->c_nout == FB__RBUF_RECS || now - c->c_first_ns > FB__COALESCE_NS)
 		flush_done(c);
 }
@@ -198,21 +236,105 @@ spin(struct wctx *c, uint32_t bell)
 	} while (fb__now_ns() < end);
 }
 
+/*
+ * Signals: the embedder's handlers do not belong in a worker, so caught
+ * signals go back to their default; signals the master ignores stay
+ * ignored (a handler writing to a closed socket gets EPIPE, as the master
+ * would), except SIGCHLD, whose default a worker needs to wait for its own
+ * children.  Nothing stays blocked.
+ */
 static void
 reset_signals(void)
 {
-	struct sigaction sa;
-	sigset_t all;
+	struct sigaction sa, old;
+	sigset_t none;
 	int sig;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
-	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)sigaction(sig, &sa, NULL);
-	sigemptyset(&all);
-	(void)sigprocmask(SIG_SETMASK, &all, NULL);
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (sigaction(sig, NULL, &old) == -1)
+			continue;
+		if (old.sa_handler == SIG_IGN && sig != SIGCHLD)
+			continue;
+		if (old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO))
+			continue;
+		(void)sigaction(sig, &sa, NULL);
+	}
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/*
+ * Die with the master process, even mid-handler, and whichever of its
+ * threads forked us: the master holds the only write end of this pipe, so
+ * when its process ends the pipe reports end of file, and O_ASYNC with
+ * F_SETSIG turns that into SIGKILL for this process.  (PR_SET_PDEATHSIG
+ * would fire when the forking thread exits.)  Returns 0, or -1 if the
+ * master is already gone.
+ */
+static int
+arm_master_death(int fd)
+{
+	struct pollfd pfd;
+	int fl;
+
+	if (fcntl(fd, F_SETOWN, getpid()) == -1 ||
+	    fcntl(fd, F_SETSIG, SIGKILL) == -1 ||
+	    (fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl | O_ASYNC | O_NONBLOCK) == -1)
+		return -1;
+	/* It may have died before O_ASYNC was on: look once. */
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 0) != 0)
+		return -1;
+	return 0;
+}
+
+/* Standard descriptors that are not open get /dev/null, so that a
+ * handler's printf goes nowhere instead of into whatever opens next. */
+static void
+fill_stdio(void)
+{
+	int fd, n;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1)
+			continue;
+		if ((n = open("/dev/null", O_RDWR)) == -1)
+			_exit(1);
+		if (n != fd) {
+			(void)dup2(n, fd);
+			(void)close(n);
+		}
+	}
+}
+
+static void
+setup(const struct fb__worker_args *a)
+{
+	int keep[4 + 64];
+	size_t i, nkeep = 0;
+
+	(void)setpgid(0, 0);
+	reset_signals();
+	if (arm_master_death(a->wa_master_fd) == -1)
+		_exit(1);
+	keep[nkeep++] = a->wa_task_fd;
+	keep[nkeep++] = a->wa_done_fd;
+	keep[nkeep++] = a->wa_master_fd;
+	if (a->wa_lifeline_fd != -1)
+		keep[nkeep++] = a->wa_lifeline_fd;
+	for (i = 0; i < a->wa_nkeep && nkeep < sizeof(keep) / sizeof(keep[0]);
+	    i++)
+		keep[nkeep++] = a->wa_keep[i];
+	if (fb__close_except(keep, nkeep) < 0)
+		_exit(1);
+	fill_stdio();
 }
 
 void
@@ -221,26 +343,12 @@ fb__worker_main(const struct fb__worker_args *a)
 	struct fb__reader rd;
 	struct fb__rec recs[FB__RBUF_RECS];
 	struct wctx c;
-	int keep[3 + 64];
 	char name[16];
 	uint32_t bell;
-	size_t i, n, nkeep = 0;
+	size_t i, n;
 	ssize_t r;
 
-	/* Die with the master; if it is already gone, do not start. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != a->wa_ppid)
-		_exit(1);
-	reset_signals();
-	keep[nkeep++] = a->wa_task_fd;
-	keep[nkeep++] = a->wa_done_fd;
-	if (a->wa_lifeline_fd != -1)
-		keep[nkeep++] = a->wa_lifeline_fd;
-	for (i = 0; i < a->wa_nkeep && nkeep < sizeof(keep) / sizeof(keep[0]);
-	    i++)
-		keep[nkeep++] = a->wa_keep[i];
-	if (fb__close_except(keep, nkeep) < 0)
-		_exit(1);
-
+	setup(a);
 	memset(&c, 0, sizeof(c));
 	c.c_args = a;
 	c.c_row = &a->wa_board->b_workers[a->wa_index];
@@ -256,7 +364,12 @@ fb__worker_main(const struct fb__worker_args *a)
 		_exit(1); /* not ready: the master counts it towards give-up */
 	show(&c, 0, 0);
 	c.c_last_ns = fb__now_ns();
-	set_state(&c, FB_WORKER_IDLE);
+	set_row(&c, FB_WORKER_IDLE, 0, 0);
+	/* Tell the master this generation is ready: its own fact, not a
+	 * row anyone could rewrite. */
+	queue_done(&c, 0, (uint16_t)(a->wa_index | FB__DONE_READY),
+	    a->wa_generation);
+	flush_done(&c);
 
 	for (;;) {
 		bell = atomic_load_explicit(&c.c_row->wr_doorbell,
@@ -268,19 +381,25 @@ fb__worker_main(const struct fb__worker_args *a)
 			_exit(1);
 		n = fb__reader_take(&rd, recs, FB__RBUF_RECS);
 		c.c_last_ns = fb__now_ns();
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			/* Told to stop (a timeout): take nothing more. */
+			if (atomic_load_explicit(&c.c_row->wr_stop,
+			    memory_order_acquire) != 0)
+				goto out;
 			run_one(&c, &recs[i]);
+		}
 		/* Idle before the master hears of the last completion, so a
 		 * master that sees every result also sees the worker idle. */
 		if (n > 0) {
-			set_state(&c, FB_WORKER_IDLE);
+			set_row(&c, FB_WORKER_IDLE, 0, 0);
 			show(&c, 0, 0);
 		}
 		flush_done(&c);
 		if (a->wa_spin_ns > 0)
 			spin(&c, bell);
 	}
-	set_state(&c, FB_WORKER_EXITING);
+out:
+	set_row(&c, FB_WORKER_EXITING, 0, 0);
 	flush_done(&c);
 	_exit(0);
 }

@@ -174,7 +174,7 @@ teardown(void **state)
 	int i, id, bad = 0;
 
 	for (i = 0; i < NBOARDS; i++)
-		fb__board_close(&fx->fx_b[i]);
+		fb__board_close(&fx->fx_b[i], 1);
 	for (i = 0; i < fx->fx_nkids; i++) {
 		if (!fx->fx_live[i])
 			continue;
@@ -416,12 +416,12 @@ check_private(struct fixture *fx, const struct fb__geometry *g)
 		assert_int_equal(atomic_load(&b->b_workers[i].wr_state),
 		    FB_WORKER_DEAD);
 	for (i = 0; i < g->g_slots; i++)
-		assert_int_equal(atomic_load(&b->b_slots[i].sr_state),
+		assert_int_equal(atomic_load(&b->b_slots[i].sr_word),
 		    FB__SLOT_FREE);
 	check_carveup(b, g);
 
 	id = b->b_shmid;
-	fb__board_close(b);
+	fb__board_close(b, 1);
 	assert_null(b->b_base);
 	assert_int_equal(b->b_shmid, -1);
 	errno = 0;
@@ -429,7 +429,7 @@ check_private(struct fixture *fx, const struct fb__geometry *g)
 	assert_true(errno == EINVAL || errno == EIDRM);
 	assert_int_equal(fb__board_stat(b, &st), -ESHUTDOWN);
 	/* Closing twice is harmless. */
-	fb__board_close(b);
+	fb__board_close(b, 1);
 	assert_int_equal(b->b_shmid, -1);
 }
 
@@ -460,13 +460,13 @@ test_mode(void **state)
 	assert_int_equal(fb__board_create(&fx->fx_b[0], &g, &cfg), 0);
 	assert_int_equal(fb__board_stat(&fx->fx_b[0], &st), 0);
 	assert_int_equal(st.bs_mode, 0640);
-	fb__board_close(&fx->fx_b[0]);
+	fb__board_close(&fx->fx_b[0], 1);
 
 	cfg.mode = 0660;
 	assert_int_equal(fb__board_create(&fx->fx_b[0], &g, &cfg), 0);
 	assert_int_equal(fb__board_stat(&fx->fx_b[0], &st), 0);
 	assert_int_equal(st.bs_mode, 0660);
-	fb__board_close(&fx->fx_b[0]);
+	fb__board_close(&fx->fx_b[0], 1);
 	assert_clean(fx);
 }
 
@@ -501,7 +501,7 @@ test_keyed_board(void **state)
 	assert_int_equal(fb__board_stat(&fx->fx_b[0], &st), 0);
 	assert_int_equal(st.bs_nattch, 1);
 
-	fb__board_close(&fx->fx_b[0]);
+	fb__board_close(&fx->fx_b[0], 1);
 	errno = 0;
 	assert_int_equal(shmget(key, 0, 0), -1);
 	assert_int_equal(errno, ENOENT);
@@ -543,7 +543,7 @@ test_ftok_board(void **state)
 	assert_int_equal(st.bs_key, key);
 	assert_int_equal(st.bs_removed, 0);
 	assert_int_equal(shmget(key, 0, 0), fx->fx_b[0].b_shmid);
-	fb__board_close(&fx->fx_b[0]);
+	fb__board_close(&fx->fx_b[0], 1);
 	errno = 0;
 	assert_int_equal(shmget(key, 0, 0), -1);
 	assert_int_equal(errno, ENOENT);
@@ -599,7 +599,7 @@ test_stale_reclaim(void **state)
 	errno = 0;
 	assert_int_equal(shmctl(old, IPC_STAT, &ds), -1);
 	assert_true(errno == EINVAL || errno == EIDRM);
-	fb__board_close(&fx->fx_b[0]);
+	fb__board_close(&fx->fx_b[0], 1);
 	errno = 0;
 	assert_int_equal(shmget(key, 0, 0), -1);
 	assert_int_equal(errno, ENOENT);
@@ -711,6 +711,50 @@ test_foreign_owner(void **state)
 	assert_clean(fx);
 }
 
+/*
+ * fb__board_check: what an outside reader (the inspector) relies on.  A
+ * board's own header passes and gives back its geometry; anything that is
+ * not one, or whose offsets would reach past the bytes given, is refused.
+ */
+static void
+test_board_check(void **state)
+{
+	struct fb__geometry g = { 3, 5, 100, 40 }, got;
+	struct fb__board_hdr h, *hp;
+	unsigned char *buf;
+	size_t n;
+
+	(void)state;
+	assert_true((n = fb__board_layout(&g, &h)) > 0);
+	assert_non_null(buf = calloc(1, n));
+	memcpy(buf, &h, sizeof(h));
+	hp = (struct fb__board_hdr *)(void *)buf;
+	assert_int_equal(fb__board_check(buf, n, &got), 0);
+	assert_int_equal(got.g_max_workers, 3);
+	assert_int_equal(got.g_slots, 5);
+	assert_int_equal(got.g_slot_size, 100);
+	assert_int_equal(got.g_result_size, 40);
+	/* Fewer bytes than the header says. */
+	assert_int_equal(fb__board_check(buf, n - 1, &got), -EINVAL);
+	assert_int_equal(fb__board_check(buf, sizeof(h) - 1, &got), -EPROTO);
+	/* Not a board, or another version. */
+	hp->bh_magic ^= 1;
+	assert_int_equal(fb__board_check(buf, n, &got), -EPROTO);
+	hp->bh_magic ^= 1;
+	hp->bh_version++;
+	assert_int_equal(fb__board_check(buf, n, &got), -EPROTO);
+	hp->bh_version--;
+	/* Offsets that do not follow from the geometry. */
+	hp->bh_slots_off += 64;
+	assert_int_equal(fb__board_check(buf, n, &got), -EINVAL);
+	hp->bh_slots_off -= 64;
+	hp->bh_slots = 1000000;
+	assert_int_equal(fb__board_check(buf, n, &got), -EINVAL);
+	hp->bh_slots = 5;
+	assert_int_equal(fb__board_check(buf, n, &got), 0);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -732,6 +776,7 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_owner, setup,
 		    teardown),
+		cmocka_unit_test(test_board_check),
 		cmocka_unit_test_setup_teardown(test_bad_config,
 		    setup, teardown),
 	};

@@ -24,12 +24,6 @@ ino_of(int fd)
 	return sb.st_ino;
 }
 
-static int
-master_has(int fd)
-{
-	return fcntl(fd, F_GETFD) != -1;
-}
-
 /*
  * Ask every worker for its fd list and check it.  extra_keep / extra_drop:
  * a descriptor the workers must keep / must not have.
@@ -46,7 +40,7 @@ audit(unsigned nworkers, int extra_keep, int extra_drop)
 	fb_ticket_t t;
 	ino_t done_ino;
 	int fds = tu_count_fds();
-	int got_task, got_done, got_keep, got_life;
+	int got_task, got_done, got_keep, got_life, got_mdeath;
 
 	TU_GUARD(60);
 	fb_config_init(&cfg);
@@ -72,18 +66,16 @@ audit(unsigned nworkers, int extra_keep, int extra_drop)
 		    nworkers <= 32);
 		seen |= 1u << (res.r_worker % 32);
 		n = (unsigned)(res.r_len / sizeof(fi[0]));
-		got_task = got_done = got_keep = got_life = 0;
+		got_task = got_done = got_keep = got_life = got_mdeath = 0;
 		for (k = 0; k < n; k++) {
-			if (fi[k].fi_fd <= 2) {
-				assert_true(master_has(fi[k].fi_fd));
-				continue;
-			}
+			if (fi[k].fi_fd <= 2)
+				continue; /* checked below */
 			if (fi[k].fi_fd == extra_keep) {
 				got_keep++;
 				continue;
 			}
 			assert_true(fi[k].fi_fd != extra_drop);
-			/* Only two pipes, nothing else. */
+			/* Only pipes, nothing else. */
 			assert_true(S_ISFIFO(fi[k].fi_mode));
 			if (fi[k].fi_ino == done_ino) {
 				assert_int_equal(fi[k].fi_accmode, O_WRONLY);
@@ -98,6 +90,14 @@ audit(unsigned nworkers, int extra_keep, int extra_drop)
 				got_life++;
 				continue;
 			}
+			/* The read end of its master-death pipe, whose one
+			 * write end the master holds. */
+			if (fi[k].fi_ino ==
+			    ino_of(p->p_workers[res.r_worker].w_master)) {
+				assert_int_equal(fi[k].fi_accmode, O_RDONLY);
+				got_mdeath++;
+				continue;
+			}
 			assert_int_equal(fi[k].fi_ino,
 			    ino_of(p->p_workers[res.r_worker].w_task[1]));
 			assert_int_equal(fi[k].fi_accmode, O_RDONLY);
@@ -107,15 +107,16 @@ audit(unsigned nworkers, int extra_keep, int extra_drop)
 		assert_int_equal(got_done, 1);
 		assert_int_equal(got_keep, extra_keep != -1);
 		assert_int_equal(got_life, p->p_lifeline);
-		/* 0-2 exactly as the master has them. */
+		assert_int_equal(got_mdeath, 1);
+		/* 0-2 always open: the master's, or /dev/null. */
 		for (k = 0; k <= 2; k++) {
 			unsigned j, has = 0;
 			for (j = 0; j < n; j++)
 				has |= fi[j].fi_fd == (int)k;
-			assert_int_equal(has, master_has((int)k));
+			assert_int_equal(has, 1);
 		}
-		assert_int_equal(n, 2 + (extra_keep != -1) + p->p_lifeline +
-		    master_has(0) + master_has(1) + master_has(2));
+		assert_int_equal(n, 3 + 3 + (extra_keep != -1) +
+		    p->p_lifeline);
 	}
 	if (nworkers <= 32)
 		assert_int_equal(seen, nworkers == 32 ? 0xffffffffu :

@@ -317,6 +317,24 @@ test_oversize_payload(void **state)
 	finish(&f);
 }
 
+/* Is every slot either free or holding a finished result? */
+static int
+all_complete(const struct fb_pool *p)
+{
+	struct fb_board_stat st;
+	struct fb_slot_info si;
+	unsigned i;
+
+	assert_int_equal(fb_pool_stat(p, &st), 0);
+	for (i = 0; i < st.bs_slots; i++) {
+		assert_int_equal(fb_pool_slot_info(p, i, &si), 0);
+		if (si.si_state == FB_SLOT_QUEUED ||
+		    si.si_state == FB_SLOT_RUNNING)
+			return 0;
+	}
+	return 1;
+}
+
 static void
 test_full_board(void **state)
 {
@@ -345,8 +363,11 @@ test_full_board(void **state)
 	assert_int_equal(fb_pool_wait(f.pool, t[0], &res, buf, sizeof(buf),
 	    -1), 0);
 	assert_int_equal(fb_pool_submit(f.pool, C_ECHO, "c", 1, 0, &t[2]), 0);
-	tu_sleep_ms(50);
-	assert_int_equal(fb_pool_process(f.pool) >= 0, 1);
+	/* Until every slot holds a finished result: no sleep-and-hope. */
+	while (!all_complete(f.pool)) {
+		assert_int_equal(fb_pool_process(f.pool) >= 0, 1);
+		usleep(1000);
+	}
 	while (fb_pool_submit(f.pool, C_ECHO, "d", 1, FB_NONBLOCK, &t2) == 0)
 		fail();
 	assert_int_equal(fb_pool_submit(f.pool, C_ECHO, "d", 1, 0, &t2),
@@ -535,16 +556,25 @@ test_pollable_fd(void **state)
 {
 	struct fixture f;
 	struct fb_result res;
+	struct fb_worker_info wi;
 	struct pollfd pfd;
 	fb_ticket_t t;
 	char buf[8];
+	unsigned k;
 	int n = 0, r;
 
 	(void)state;
 	start_pool(&f, 2, 8, FB_POLICY_ROUND_ROBIN);
 	pfd.fd = fb_pool_fd(f.pool);
 	pfd.events = POLLIN;
-	assert_int_equal(poll(&pfd, 1, 0), 0);
+	/* New workers say they are ready: that makes the fd readable too,
+	 * and fb_pool_process() takes it (no task completes). */
+	for (k = 0; k < 2; k++)
+		do
+			assert_int_equal(fb_pool_worker_info(f.pool, k, &wi), 0);
+		while (wi.wi_state != FB_WORKER_IDLE && (usleep(1000), 1));
+	while (poll(&pfd, 1, 200) == 1)
+		assert_int_equal(fb_pool_process(f.pool), 0);
 	assert_int_equal(fb_pool_submit(f.pool, C_ECHO, "p", 1, 0, &t), 0);
 	while (n == 0) {
 		assert_int_equal(poll(&pfd, 1, 5000), 1);

@@ -26,6 +26,9 @@
 #include <cmocka.h>
 
 #include "forkboard.h"
+#ifdef FB_TEST_LIFELINE
+#include "internal.h"
+#endif
 
 /* Hang guard: SIGALRM's default action kills the test program, which the
  * harness reports as a failure.  Each test re-arms it. */
@@ -98,6 +101,70 @@ static inline int
 tu_alive(pid_t pid)
 {
 	return kill(pid, 0) == 0;
+}
+
+/*
+ * Start a pool.  Programs built with FB_TEST_LIFELINE (the *_lifeline
+ * tests) force the fallback used where pidfds are missing: lifeline pipes
+ * and waitpid polling, so that every supervision and shutdown path runs in
+ * both modes on every machine.
+ */
+static inline int
+tu_start(struct fb_pool *p)
+{
+#ifdef FB_TEST_LIFELINE
+	p->p_lifeline = 1;
+#endif
+	return fb_pool_start(p);
+}
+
+/* Does process pid ignore sig (SigIgn in /proc/pid/status)? */
+static inline int
+tu_ignores(pid_t pid, int sig)
+{
+	char path[64], line[256];
+	unsigned long long mask = 0;
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "SigIgn: %llx", &mask) == 1)
+			break;
+	(void)fclose(f);
+	return (mask >> (sig - 1)) & 1;
+}
+
+/* Has pid ended (gone, or a zombie nobody reaped yet)? */
+static inline int
+tu_gone(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	int zombie = 0;
+
+	if (kill(pid, 0) == -1 && errno == ESRCH)
+		return 1;
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 1;
+	if (fgets(buf, sizeof(buf), f) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL)
+		zombie = p[1] == ' ' && p[2] == 'Z';
+	(void)fclose(f);
+	return zombie;
+}
+
+/* Wait up to ms for pid to end; returns tu_gone(pid). */
+static inline int
+tu_wait_gone(pid_t pid, int64_t ms)
+{
+	int64_t t0 = tu_now_ms();
+
+	while (!tu_gone(pid) && tu_now_ms() - t0 < ms)
+		tu_sleep_ms(5);
+	return tu_gone(pid);
 }
 
 /* Segments this process created (from /proc/sysvipc/shm). */
