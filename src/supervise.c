@@ -68,7 +68,8 @@ backoff(unsigned n)
 	    FB__BACKOFF_MAX_NS : FB__BACKOFF_MIN_NS << (n - 1);
 }
 
-/* The master writes a row only while no worker runs in it. */
+/* The master writes a row only while no worker runs in it: before the
+ * fork (STARTING; the worker adds its pid), and after the reap (DEAD). */
 static void
 set_row(struct fb_pool *p, unsigned i, pid_t pid, enum fb_worker_state st)
 {
@@ -188,7 +189,6 @@ fb__spawn(struct fb_pool *p, unsigned i)
 		goto fail_child;
 	}
 	w->w_pid = pid;
-	set_row(p, i, pid, FB_WORKER_STARTING);
 	w->w_active = 1;
 	w->w_ready = 0;
 	w->w_stopping = 0;

@@ -34,6 +34,7 @@ struct wctx {
 	int c_title;            /* setproctitle usable */
 	int64_t c_last_ns;      /* end of the last task, or batch start */
 	uint64_t c_tasks;
+	pid_t c_pid;
 };
 
 /* Update this worker's scoreboard row as one consistent change. */
@@ -43,6 +44,8 @@ set_row(struct wctx *c, enum fb_worker_state st, uint32_t slot, uint32_t code)
 	struct fb__worker_row *r = c->c_row;
 
 	fb__row_write_begin(r);
+	atomic_store_explicit(&r->wr_pid, (int32_t)c->c_pid,
+	    memory_order_relaxed);
 	atomic_store_explicit(&r->wr_state, (uint32_t)st, memory_order_relaxed);
 	atomic_store_explicit(&r->wr_slot, slot, memory_order_relaxed);
 	atomic_store_explicit(&r->wr_code, code, memory_order_relaxed);
@@ -353,6 +356,7 @@ fb__worker_main(const struct fb__worker_args *a)
 	c.c_args = a;
 	c.c_row = &a->wa_board->b_workers[a->wa_index];
 	c.c_shown_busy = -1;
+	c.c_pid = getpid();
 	(void)snprintf(name, sizeof(name), "fb-worker %u", a->wa_index);
 	(void)prctl(PR_SET_NAME, name);
 	if (a->wa_argv != NULL && a->wa_argc > 0) {

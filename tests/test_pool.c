@@ -317,6 +317,27 @@ test_oversize_payload(void **state)
 	finish(&f);
 }
 
+/* Fresh workers reach IDLE by themselves, with no task sent: the master
+ * never writes a row a live worker owns (it once overwrote IDLE with
+ * STARTING after the fork). */
+static void
+test_workers_reach_idle(void **state)
+{
+	struct fixture f;
+	struct fb_worker_info wi;
+	unsigned i;
+
+	(void)state;
+	start_pool(&f, 4, 8, FB_POLICY_ROUND_ROBIN);
+	for (i = 0; i < 4; i++) {
+		do
+			assert_int_equal(fb_pool_worker_info(f.pool, i, &wi), 0);
+		while (wi.wi_state != FB_WORKER_IDLE && (usleep(1000), 1));
+		assert_true(wi.wi_pid > 0);
+	}
+	finish(&f);
+}
+
 /* Is every slot either free or holding a finished result? */
 static int
 all_complete(const struct fb_pool *p)
@@ -758,6 +779,7 @@ main(void)
 		    remove_test_key),
 		TU_TEST(test_board_stat),
 		TU_TEST(test_pollable_fd),
+		TU_TEST(test_workers_reach_idle),
 		TU_TEST(test_least_loaded),
 		TU_TEST(test_worker_info),
 		TU_TEST(test_junk_in_pipe),
