@@ -711,6 +711,7 @@ test_master_death_mid_handler(void **state)
 		uint32_t ms = 20000;
 
 		close(pfd[0]);
+		alarm(15); /* whatever happens, this process ends */
 		CHECK((p = pool_n(1, 4)) != NULL);
 		CHECK(fb_pool_submit(p, C_SLEEP, &ms, 4, 0, &t) == 0);
 		sub_wait_busy(p, 0, &wi);
