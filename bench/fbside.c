@@ -60,6 +60,12 @@ fbs_fail(const char *what, int r)
 	return -1;
 }
 
+/* What the observability variants switch on in the next fbs_open() (each
+ * scenario runs in a process of its own). */
+#define FBS_TRACE	1
+#define FBS_RUSAGE	2
+static int fbs_extra;
+
 /* Create and start a pool: n workers, slots of len payload bytes. */
 static int
 fbs_open(struct fbs *f, unsigned n, unsigned slots, size_t len,
@@ -74,9 +80,13 @@ fbs_open(struct fbs *f, unsigned n, unsigned slots, size_t len,
 	fb_config_init(&cfg);
 	cfg.workers = n;
 	cfg.slots = slots;
-	cfg.slot_size = len;
+	cfg.payload_size = len;
 	cfg.result_size = B_SMALL;
 	cfg.spin_us = spin_us;
+	if (fbs_extra & FBS_TRACE)
+		cfg.trace_records = 4096;
+	if (fbs_extra & FBS_RUSAGE)
+		cfg.rusage = 1;
 	if ((r = fb_pool_create(&f->f_pool, &cfg)) < 0)
 		return fbs_fail("create", r);
 	if ((r = fb_pool_register(f->f_pool, B_CODE_NOOP, h_noop, NULL)) < 0 ||
@@ -158,7 +168,7 @@ static int
 fbs_send_batch(struct fbs *f, struct fb_job *jobs,
     unsigned char (*pay)[B_SMALL], fb_ticket_t *tickets)
 {
-	unsigned i, n = f->f_slots - fb_pool_pending(f->f_pool);
+	unsigned i, n = f->f_slots - fb_pool_slots_used(f->f_pool);
 	uint64_t seq = f->f_seq, sent = f->f_sent;
 	int k;
 
@@ -196,6 +206,8 @@ fbs_batched(const struct bparams *bp, struct bres *br)
 	struct bwin win;
 	int r = -1;
 
+	memset(jobs, 0, sizeof(jobs));
+
 	if (fbs_open(&f, bp->bp_workers, bp->bp_inflight ? bp->bp_inflight :
 	    B_SLOTS_PER_WORKER * bp->bp_workers, B_SMALL, bp->bp_spin_us) < 0)
 		return -1;
@@ -204,7 +216,7 @@ fbs_batched(const struct bparams *bp, struct bres *br)
 		if (b_win_tick(&win, f.f_done) &&
 		    fbs_send_batch(&f, jobs, pay, tickets) < 0)
 			goto out;
-		if (fb_pool_pending(f.f_pool) == 0)
+		if (fb_pool_slots_used(f.f_pool) == 0)
 			break;
 		if (fbs_drain_views(&f) < 0)
 			goto out;
@@ -248,7 +260,7 @@ fbs_onebyone(const struct bparams *bp, struct bres *br)
 	for (i = 0; i < inflight; i++)
 		if (fbs_submit_one(&f, 0, &t) < 0)
 			goto out;
-	while (fb_pool_pending(f.f_pool) > 0) {
+	while (fb_pool_slots_used(f.f_pool) > 0) {
 		if ((k = fb_pool_next(f.f_pool, &res, buf, sizeof(buf),
 		    -1)) < 0) {
 			fbs_fail("next", k);
@@ -365,12 +377,12 @@ fbs_big_run(const struct bparams *bp, struct bres *br, int copy)
 	b_win_start(&win, bp->bp_secs);
 	for (;;) {
 		if (b_win_tick(&win, f.f_done) &&
-		    fb_pool_pending(f.f_pool) < slots) {
+		    fb_pool_slots_used(f.f_pool) < slots) {
 			if (fbs_big_one(&f, buf) < 0)
 				goto out;
 			continue;
 		}
-		if (fb_pool_pending(f.f_pool) == 0)
+		if (fb_pool_slots_used(f.f_pool) == 0)
 			break;
 		if (fbs_take_one(&f) < 0)
 			goto out;
@@ -472,7 +484,7 @@ fbs_memory(const struct bparams *bp, struct bres *br)
 		if (fbs_submit_one(&f, FB_DEFER, &t) < 0)
 			goto out;
 		while ((i % 64 == 63 || i == 999) &&
-		    fb_pool_pending(f.f_pool) > 0)
+		    fb_pool_slots_used(f.f_pool) > 0)
 			if (fbs_drain_views(&f) < 0)
 				goto out;
 	}
@@ -486,4 +498,27 @@ fbs_memory(const struct bparams *bp, struct bres *br)
 	r = b_smaps(wi.wi_pid, &br->br_value, &br->br_aux[0], &br->br_aux[1]);
 out:
 	return fbs_close(&f, r);
+}
+
+/* The same scenarios with the trace ring on, or handler rusage on: what
+ * observability costs. */
+int
+fbs_batched_trace(const struct bparams *bp, struct bres *br)
+{
+	fbs_extra = FBS_TRACE;
+	return fbs_batched(bp, br);
+}
+
+int
+fbs_onebyone_trace(const struct bparams *bp, struct bres *br)
+{
+	fbs_extra = FBS_TRACE;
+	return fbs_onebyone(bp, br);
+}
+
+int
+fbs_onebyone_rusage(const struct bparams *bp, struct bres *br)
+{
+	fbs_extra = FBS_RUSAGE;
+	return fbs_onebyone(bp, br);
 }

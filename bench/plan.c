@@ -148,12 +148,21 @@ plan_noop(const struct opts *o)
 		    "next_view", K_RATE, S_NOOP, fbs_batched, 0, 0, 0, 0, 0 },
 		{ "noop.raw_coalesced", "raw loop, coalesced (1 write/worker/"
 		    "wake-up)", K_RATE, S_NOOP, raw_coalesced, 0, 0, 0, 0, 0 },
+		{ "noop.fb_batched_trace", "forkboard batched, trace ring on "
+		    "(info)", K_RATE, S_NOOP, fbs_batched_trace, 0, 0, 0, 0,
+		    0 },
 	}, onebyone[] = {
 		{ "noop.fb_onebyone", "forkboard: submit + next, 128 in "
 		    "flight", K_RATE, S_NOOP, fbs_onebyone, 0,
 		    ONEBYONE_INFLIGHT, 0, 0, 0 },
 		{ "noop.raw_percode", "raw loop, 1 write per task, 128 in "
 		    "flight", K_RATE, S_NOOP, raw_percode, 0,
+		    ONEBYONE_INFLIGHT, 0, 0, 0 },
+		{ "noop.fb_onebyone_trace", "forkboard one-by-one, trace ring "
+		    "on (info)", K_RATE, S_NOOP, fbs_onebyone_trace, 0,
+		    ONEBYONE_INFLIGHT, 0, 0, 0 },
+		{ "noop.fb_onebyone_rusage", "forkboard one-by-one, rusage on "
+		    "(info)", K_RATE, S_NOOP, fbs_onebyone_rusage, 0,
 		    ONEBYONE_INFLIGHT, 0, 0, 0 },
 	}, others[] = {
 		{ "noop.seed_pool", "seed-style pool, payload via pipe, 128 in "
@@ -261,6 +270,12 @@ plan_ratios(void)
 	    "lat.pingpong.p50", 0, 0);
 	r_add("worker private memory / raw child's", "mem.fb.private",
 	    "mem.raw.private", 0, 0);
+	r_add("batched, trace on / off", "noop.fb_batched_trace",
+	    "noop.fb_batched", 0, 0);
+	r_add("one-by-one, trace on / off", "noop.fb_onebyone_trace",
+	    "noop.fb_onebyone", 0, 0);
+	r_add("one-by-one, rusage on / off", "noop.fb_onebyone_rusage",
+	    "noop.fb_onebyone", 0, 0);
 }
 
 void

@@ -361,7 +361,8 @@ take_one(struct run *rn)
 	rn->r_done++;
 	if ((failed = res.r_outcome != FB_DONE))
 		snprintf(line, sizeof(line), "%s, status %d",
-		    fb_outcome_name(res.r_outcome), res.r_status);
+		    fb_outcome_name(res.r_outcome), res.r_outcome ==
+		    FB_FAILED ? res.r_status : res.r_wait_status);
 	else
 		bad = check(rn, task, &res, line, sizeof(line));
 	rn->r_failed += failed;
@@ -405,7 +406,7 @@ dispatch(struct run *rn)
 			return rc;
 		tmap_put(rn, t, i);
 	}
-	while (fb_pool_pending(rn->r_pool) > 0)
+	while (fb_pool_slots_used(rn->r_pool) > 0)
 		if ((rc = take_one(rn)) < 0)
 			return rc;
 	return 0;
@@ -419,7 +420,7 @@ print_board(const struct fb_board_stat *st)
 	    (unsigned)st->bs_key, st->bs_size, st->bs_size_rounded, st->bs_mode,
 	    st->bs_nattch, (int)st->bs_cpid, st->bs_removed ? "yes" : "no");
 	printf("       %u slots of %zu payload + %zu result bytes\n\n",
-	    st->bs_slots, st->bs_slot_size, st->bs_result_size);
+	    st->bs_slots, st->bs_payload_size, st->bs_result_size);
 }
 
 /* The per-worker table and the totals; returns the tasks that failed. */
@@ -491,7 +492,7 @@ setup(struct run *rn, struct fb_board_stat *st)
 
 	fb_config_init(&cfg);
 	cfg.workers = rn->r_opt->o_workers;
-	cfg.slot_size = rn->r_opt->o_slot_size;
+	cfg.payload_size = rn->r_opt->o_slot_size;
 	cfg.policy = rn->r_opt->o_policy;
 	cfg.argc = rn->r_opt->o_argc;
 	cfg.argv = rn->r_opt->o_argv;
@@ -512,7 +513,7 @@ setup(struct run *rn, struct fb_board_stat *st)
 		n *= 2;
 	rn->r_mask = n - 1;
 	rn->r_cap = st->bs_result_size;
-	rn->r_paycap = st->bs_slot_size < PAYLOAD_MAX ? st->bs_slot_size :
+	rn->r_paycap = st->bs_payload_size < PAYLOAD_MAX ? st->bs_payload_size :
 	    PAYLOAD_MAX;
 	rn->r_twidth = snprintf(NULL, 0, "%zu", rn->r_opt->o_tasks - 1);
 	rn->r_wwidth = snprintf(NULL, 0, "%u", cfg.workers - 1);

@@ -29,6 +29,7 @@ _Static_assert(sizeof(struct fb__worker_row) == FB__CACHELINE,
     "worker row is one cache line");
 _Static_assert(sizeof(struct fb__slot_row) == FB__CACHELINE,
     "slot row is one cache line");
+_Static_assert(sizeof(struct fb__trace_slot) == 40, "trace record is 40 bytes");
 _Static_assert(sizeof(struct fb__board_hdr) <= 2 * FB__CACHELINE,
     "header fits two cache lines");
 
@@ -39,7 +40,7 @@ _Static_assert(sizeof(struct fb__board_hdr) <= 2 * FB__CACHELINE,
 size_t
 fb__board_layout(const struct fb__geometry *g, struct fb__board_hdr *h)
 {
-	size_t stride, data, workers, slots;
+	size_t stride, data, workers, slots, trace;
 
 	memset(h, 0, sizeof(*h));
 	if (g->g_slot_size > SIZE_MAX / 4 || g->g_result_size > SIZE_MAX / 4)
@@ -50,6 +51,8 @@ fb__board_layout(const struct fb__geometry *g, struct fb__board_hdr *h)
 		stride = FB__CACHELINE;
 	workers = (size_t)g->g_max_workers * sizeof(struct fb__worker_row);
 	slots = (size_t)g->g_slots * sizeof(struct fb__slot_row);
+	trace = FB__ALIGN((size_t)g->g_trace * sizeof(struct fb__trace_slot),
+	    FB__CACHELINE);
 	if (__builtin_mul_overflow(stride, (size_t)g->g_slots, &data))
 		return 0;
 
@@ -62,13 +65,16 @@ fb__board_layout(const struct fb__geometry *g, struct fb__board_hdr *h)
 	h->bh_stride = stride;
 	h->bh_workers_off = FB__ALIGN(sizeof(*h), FB__CACHELINE);
 	h->bh_slots_off = h->bh_workers_off + workers;
-	h->bh_data_off = h->bh_slots_off + slots;
+	h->bh_trace_off = h->bh_slots_off + slots;
+	h->bh_trace_n = g->g_trace;
+	h->bh_data_off = h->bh_trace_off + trace;
 	if (__builtin_add_overflow(h->bh_data_off, data, &h->bh_size))
 		return 0;
 
 	/* The carve-up adds up, with nothing between or past the parts. */
 	assert(h->bh_workers_off >= sizeof(*h));
-	assert(h->bh_size == h->bh_workers_off + workers + slots + data);
+	assert(h->bh_size == h->bh_workers_off + workers + slots + trace +
+	    data);
 	assert(h->bh_data_off % FB__CACHELINE == 0);
 	return h->bh_size;
 }
@@ -93,9 +99,11 @@ fb__board_check(const void *base, size_t size, struct fb__geometry *g)
 		return -EPROTO;
 	if (h.bh_max_workers == 0 || h.bh_max_workers > FB_WORKERS_MAX ||
 	    h.bh_slots == 0 || h.bh_slots > FB_SLOTS_MAX ||
-	    h.bh_slot_size > UINT32_MAX || h.bh_result_size > UINT32_MAX)
+	    h.bh_slot_size > UINT32_MAX || h.bh_result_size > UINT32_MAX ||
+	    h.bh_trace_n > FB__TRACE_MAX)
 		return -EINVAL;
 	g->g_max_workers = h.bh_max_workers;
+	g->g_trace = h.bh_trace_n;
 	g->g_slots = h.bh_slots;
 	g->g_slot_size = (size_t)h.bh_slot_size;
 	g->g_result_size = (size_t)h.bh_result_size;
@@ -103,6 +111,7 @@ fb__board_check(const void *base, size_t size, struct fb__geometry *g)
 	    want.bh_size != h.bh_size || want.bh_stride != h.bh_stride ||
 	    want.bh_workers_off != h.bh_workers_off ||
 	    want.bh_slots_off != h.bh_slots_off ||
+	    want.bh_trace_off != h.bh_trace_off ||
 	    want.bh_data_off != h.bh_data_off)
 		return -EINVAL;
 	return 0;
@@ -268,6 +277,9 @@ fb__board_create(struct fb__board *b, const struct fb__geometry *g,
 	b->b_hdr = base;
 	b->b_workers = (void *)((unsigned char *)base + h.bh_workers_off);
 	b->b_slots = (void *)((unsigned char *)base + h.bh_slots_off);
+	b->b_trace = (void *)((unsigned char *)base + h.bh_trace_off);
+	b->b_ntrace = g->g_trace;
+	b->b_pid = getpid();
 	b->b_data = (unsigned char *)base + h.bh_data_off;
 	return 0;
 }
@@ -307,8 +319,9 @@ fb__board_stat(const struct fb__board *b, struct fb_board_stat *st)
 	st->bs_cpid = ds.shm_cpid;
 	st->bs_lpid = ds.shm_lpid;
 	st->bs_slots = b->b_nslots;
-	st->bs_slot_size = b->b_slot_size;
+	st->bs_payload_size = b->b_slot_size;
 	st->bs_result_size = b->b_result_size;
+	st->bs_trace_records = b->b_ntrace;
 	return 0;
 }
 
@@ -323,4 +336,79 @@ fb__board_result(const struct fb__board *b, uint32_t slot)
 {
 	return b->b_data + (size_t)slot * b->b_stride +
 	    FB__ALIGN(b->b_slot_size, FB__CACHELINE);
+}
+
+/*
+ * Append a record to the trace ring, if the board has one.  Any process
+ * attached to the board may append: the master and every worker.
+ */
+void
+fb__trace(const struct fb__board *b, enum fb_trace_kind kind, uint32_t slot,
+    uint32_t worker, uint64_t task, unsigned from, unsigned to,
+    enum fb_trace_cause cause)
+{
+	struct fb__trace_slot *ts;
+	uint64_t i;
+
+	if (b->b_ntrace == 0)
+		return;
+	i = atomic_fetch_add_explicit(&b->b_hdr->bh_trace_head, 1,
+	    memory_order_relaxed);
+	ts = &b->b_trace[i % b->b_ntrace];
+	atomic_store_explicit(&ts->ts_seq, 0, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	ts->ts_ns = fb__now_ns();
+	ts->ts_task = task;
+	ts->ts_slot = slot;
+	ts->ts_worker = worker;
+	ts->ts_pid = (int32_t)b->b_pid;
+	ts->ts_kind = (uint8_t)kind;
+	ts->ts_from = (uint8_t)from;
+	ts->ts_to = (uint8_t)to;
+	ts->ts_cause = (uint8_t)cause;
+	atomic_store_explicit(&ts->ts_seq, i + 1, memory_order_release);
+}
+
+/*
+ * Copy records after *cursor from a ring of n records whose head counter
+ * reads head, at most count of them; records being rewritten are skipped.
+ * Returns how many were copied and moves *cursor past what was read.
+ * Usable on a board attached by another process.
+ */
+int
+fb__trace_read(const struct fb__trace_slot *ring, uint32_t n, uint64_t head,
+    uint64_t *cursor, struct fb_trace_rec *out, size_t count)
+{
+	const struct fb__trace_slot *ts;
+	struct fb_trace_rec r;
+	uint64_t pos, s1, s2;
+	size_t got = 0;
+
+	if (n == 0)
+		return -ENOTSUP;
+	pos = *cursor;
+	if (head > n && pos < head - n)
+		pos = head - n; /* the oldest still in the ring */
+	for (; pos < head && got < count; pos++) {
+		ts = &ring[pos % n];
+		s1 = atomic_load_explicit(&ts->ts_seq, memory_order_acquire);
+		memset(&r, 0, sizeof(r));
+		r.tr_seq = s1;
+		r.tr_ns = ts->ts_ns;
+		r.tr_task = ts->ts_task;
+		r.tr_slot = ts->ts_slot;
+		r.tr_worker = ts->ts_worker;
+		r.tr_pid = ts->ts_pid;
+		r.tr_kind = ts->ts_kind;
+		r.tr_from = ts->ts_from;
+		r.tr_to = ts->ts_to;
+		r.tr_cause = ts->ts_cause;
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&ts->ts_seq, memory_order_relaxed);
+		if (s1 != pos + 1 || s2 != s1)
+			continue; /* being written, or already overwritten */
+		out[got++] = r;
+	}
+	*cursor = pos;
+	return (int)got;
 }

@@ -30,7 +30,10 @@ fb_strerror(int err)
 	case -ETIMEDOUT:
 		return "timed out";
 	case -EBUSY:
-		return "pool already started";
+		return "busy: pool already started, task running (cancel), or "
+		    "not allowed from a completion callback";
+	case -ENOTSUP:
+		return "no trace ring configured (fb_config.trace_records)";
 	case -ECHILD:
 		return "pool failed: workers kept dying before they were "
 		    "ready (fb_pool_resize() tries again)";
@@ -44,10 +47,12 @@ fb_strerror(int err)
 	case -EACCES:
 		return "board key taken by another user's segment, or no permission";
 	case -EALREADY:
-		return "task already committed";
+		return "already done: task committed, complete, or being "
+		    "cancelled";
 	}
-	if (err < 0)
-		return strerror(-err);
+	/* strerrordesc_np: a static string, never a per-thread buffer. */
+	if (err < 0 && strerrordesc_np(-err) != NULL)
+		return strerrordesc_np(-err);
 	return "unknown error";
 }
 
@@ -92,4 +97,23 @@ fb_slot_state_name(enum fb_slot_state s)
 	if ((unsigned)s >= sizeof(names) / sizeof(names[0]))
 		return "unknown";
 	return names[s];
+}
+
+const char *
+fb_trace_cause_name(enum fb_trace_cause c)
+{
+	static const char *const names[] = {
+		[FB_CAUSE_SUBMIT] = "submit", [FB_CAUSE_CLAIM] = "claim",
+		[FB_CAUSE_PUBLISH] = "publish", [FB_CAUSE_COLLECT] = "collect",
+		[FB_CAUSE_TAKE] = "take", [FB_CAUSE_CANCEL] = "cancel",
+		[FB_CAUSE_RETRY] = "retry", [FB_CAUSE_CRASH] = "crash",
+		[FB_CAUSE_TIMEOUT] = "timeout", [FB_CAUSE_SPAWN] = "spawn",
+		[FB_CAUSE_READY] = "ready", [FB_CAUSE_EXIT] = "exit",
+		[FB_CAUSE_DEATH] = "death", [FB_CAUSE_STOP] = "stop",
+	};
+
+	if ((unsigned)c >= sizeof(names) / sizeof(names[0]) ||
+	    names[c] == NULL)
+		return "unknown";
+	return names[c];
 }

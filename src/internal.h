@@ -31,13 +31,20 @@
 #include "forkboard.h"
 
 #define FB__MAGIC 0x46424f44u /* "FBOD" */
-#define FB__BOARD_VERSION 2u
+#define FB__BOARD_VERSION 3u
 #define FB__CACHELINE 64u
 #define FB__ALIGN(x, a) (((x) + ((a) - 1)) & ~((size_t)(a) - 1))
 
 /* Task sequence numbers are 48 bits (a ticket is seq << 16 | slot) and
  * never 0. */
 #define FB__SEQ_MASK ((UINT64_C(1) << 48) - 1)
+
+/* How far a worker's CLOCK_MONOTONIC reading may stray from the master's
+ * coarse one before it is not believed. */
+#define FB__CLOCK_SLACK_NS 20000000LL
+
+/* The most trace records a board may hold. */
+#define FB__TRACE_MAX (1u << 24)
 
 /* ---- the board (board.c) ------------------------------------------------ */
 
@@ -59,7 +66,8 @@ enum fb__slot_state {
 	FB__SLOT_RUNNING,
 	FB__SLOT_PUBLISHING,
 	FB__SLOT_DONE,
-	FB__SLOT_FAILED
+	FB__SLOT_FAILED,
+	FB__SLOT_CANCELLED       /* master: (seq, QUEUED) -> this, by CAS */
 };
 
 #define FB__WORD(seq, st) (((uint64_t)(seq) << 8) | (uint64_t)(st))
@@ -80,8 +88,32 @@ struct fb__board_hdr {
 	uint64_t bh_slots_off;
 	uint64_t bh_data_off;
 	uint64_t bh_size;
+	uint64_t bh_trace_off;
+	uint32_t bh_trace_n;     /* records in the trace ring; 0: none */
 	int32_t bh_creator;
 	_Atomic uint32_t bh_generation; /* bumped on every (re)spawn */
+	uint32_t bh_pad;
+	_Atomic uint64_t bh_trace_head; /* records ever appended */
+};
+
+/*
+ * One trace record in the board's ring.  A writer takes position i with a
+ * fetch-add on bh_trace_head, zeroes tr_seq, writes the fields, then
+ * stores tr_seq = i + 1 (release); a reader copies the fields between two
+ * reads of tr_seq and keeps the copy only if both equal the position it
+ * wanted.
+ */
+struct fb__trace_slot {
+	_Atomic uint64_t ts_seq;
+	int64_t ts_ns;
+	uint64_t ts_task;
+	uint32_t ts_slot;
+	uint32_t ts_worker;
+	int32_t ts_pid;
+	uint8_t ts_kind;
+	uint8_t ts_from;
+	uint8_t ts_to;
+	uint8_t ts_cause;
 };
 
 /*
@@ -118,17 +150,20 @@ struct fb__row_copy {
 
 /* One slot row.  sr_word is the state machine above; the other fields are
  * written by the master before it publishes QUEUED, or by the worker that
- * holds PUBLISHING before it publishes DONE/FAILED. */
+ * holds PUBLISHING before it publishes DONE/FAILED.  One cache line. */
 struct fb__slot_row {
 	_Atomic uint64_t sr_word;
 	uint32_t sr_code;
 	uint32_t sr_len;
-	uint32_t sr_worker;
+	uint64_t sr_udata;
 	uint32_t sr_result_len;  /* worker-written: never trusted unchecked */
 	int32_t sr_status;       /* handler's return value */
-	uint32_t sr_outcome;     /* worker-written enum fb_outcome */
-	int64_t sr_t_start;      /* worker's clock, only ever subtracted */
-	int64_t sr_t_end;        /*   from each other */
+	uint16_t sr_outcome;     /* worker-written enum fb_outcome */
+	uint16_t sr_worker;
+	uint32_t sr_maxrss_kb;   /* rusage: the worker's peak RSS */
+	int64_t sr_t_start;      /* worker's CLOCK_MONOTONIC: range-checked */
+	int64_t sr_t_end;
+	uint64_t sr_cpu_ns;      /* rusage: the handler's CPU time */
 } __attribute__((aligned(FB__CACHELINE)));
 
 struct fb__board {
@@ -147,6 +182,9 @@ struct fb__board {
 	struct fb__board_hdr *b_hdr;
 	struct fb__worker_row *b_workers;
 	struct fb__slot_row *b_slots;
+	struct fb__trace_slot *b_trace;
+	uint32_t b_ntrace;
+	pid_t b_pid;             /* this process's pid, for the trace */
 	unsigned char *b_data;
 };
 
@@ -155,6 +193,7 @@ struct fb__geometry {
 	uint32_t g_slots;
 	size_t g_slot_size;
 	size_t g_result_size;
+	uint32_t g_trace;        /* trace records */
 };
 
 size_t fb__board_layout(const struct fb__geometry *, struct fb__board_hdr *);
@@ -168,6 +207,11 @@ void *fb__board_result(const struct fb__board *, uint32_t slot);
 void fb__row_write_begin(struct fb__worker_row *);
 void fb__row_write_end(struct fb__worker_row *);
 int fb__row_read(const struct fb__worker_row *, struct fb__row_copy *);
+void fb__trace(const struct fb__board *, enum fb_trace_kind, uint32_t slot,
+    uint32_t worker, uint64_t task, unsigned from, unsigned to,
+    enum fb_trace_cause);
+int fb__trace_read(const struct fb__trace_slot *, uint32_t n, uint64_t head,
+    uint64_t *cursor, struct fb_trace_rec *out, size_t count);
 
 /* ---- channels (channel.c) ----------------------------------------------- */
 
@@ -249,6 +293,36 @@ fb__cpu_relax(void)
 #endif
 }
 
+/* ---- fault injection (fault.c) ----------------------------------------- */
+
+enum fb__fault_point { FB__FP_START = 0, FB__FP_READ, FB__FP_CLAIM,
+    FB__FP_PUBLISH, FB__FP_PUBLISHED, FB__FP_N };
+enum fb__fault_action { FB__FA_CRASH = 0, FB__FA_HANG, FB__FA_EXIT };
+
+#define FB__FAULT_RULES 8
+struct fb__fault_rule {
+	enum fb__fault_point fr_point;
+	enum fb__fault_action fr_action;
+	int fr_worker;           /* -1: any */
+	int64_t fr_code;         /* -1: any */
+	unsigned fr_every;       /* 0: use fr_prob */
+	double fr_prob;
+	uint64_t fr_seed;
+};
+
+struct fb__faults {
+	unsigned f_n;
+	struct fb__fault_rule f_rules[FB__FAULT_RULES];
+	/* Per worker process: hits counted, generator state. */
+	unsigned f_hits[FB__FAULT_RULES];
+	uint64_t f_rand;
+};
+
+int fb__fault_parse(const char *spec, struct fb__faults *);
+void fb__fault_arm(struct fb__faults *, unsigned worker, uint32_t generation);
+void fb__fault_at(struct fb__faults *, enum fb__fault_point, unsigned worker,
+    uint32_t code);
+
 /* ---- handler registry (registry.c) -------------------------------------- */
 
 struct fb__handler {
@@ -283,14 +357,17 @@ struct fb__worker_args {
 	int wa_master_fd;        /* read end: EOF (SIGKILL) when the master dies */
 	const int *wa_keep;
 	size_t wa_nkeep;
-	const struct fb__board *wa_board;
+	struct fb__board *wa_board;  /* the worker's own copy */
 	const struct fb__registry *wa_registry;
 	uint64_t wa_key;         /* completion record key */
 	int wa_argc;
 	char **wa_argv;
 	int64_t wa_spin_ns;
-	int (*wa_init)(unsigned, void *);
-	void *wa_init_arg;
+	int (*wa_init)(unsigned, void *, void **);
+	void (*wa_fini)(unsigned, void *, void *);
+	void *wa_arg;
+	int wa_rusage;
+	struct fb__faults *wa_faults; /* the worker's own copy after fork */
 };
 
 void fb__worker_main(const struct fb__worker_args *) __attribute__((noreturn));
@@ -320,14 +397,23 @@ struct fb__mslot {
 	uint32_t ms_len;
 	uint32_t ms_state;      /* enum fb__mstate */
 	unsigned ms_attempts;
+	unsigned ms_retries;    /* this task's budget */
+	uint64_t ms_udata;
 	enum fb_outcome ms_outcome;
-	int ms_status;
+	int ms_status;          /* handler's return */
+	int ms_wait_status;     /* dead worker's, for crashes */
+	int ms_cancel;          /* fb_pool_cancel(FB_CANCEL_RUNNING) asked */
 	size_t ms_result_len;
 	pid_t ms_pid;
 	unsigned ms_timeout_ms; /* 0: none */
 	int ms_timedout;        /* its worker was stopped for it */
 	int64_t ms_sent_ns;     /* when dispatched (coarse clock) */
+	int64_t ms_queued_ns;   /* when submitted (coarse clock) */
+	int64_t ms_started_ns;  /* worker's start, checked; else dispatch */
+	int64_t ms_ended_ns;
 	uint64_t ms_run_ns;
+	uint64_t ms_cpu_ns;
+	uint64_t ms_maxrss_kb;
 };
 TAILQ_HEAD(fb__slotq, fb__mslot);
 
@@ -423,6 +509,10 @@ struct fb_pool {
 	uint64_t p_sendno;
 	struct fb_counters p_ctr;
 	uint64_t p_spun;               /* results collected by spinning */
+	fb_done_fn p_cb;               /* completion callback, or NULL */
+	void *p_cb_arg;
+	int p_in_cb;                   /* a callback is running */
+	struct fb__faults p_faults;
 	uint64_t p_rand;
 };
 
@@ -434,6 +524,7 @@ int fb__state_err(const struct fb_pool *);
 /* task.c */
 int fb__acquire_slot(struct fb_pool *, uint32_t *slot);
 int fb__launch(struct fb_pool *, uint32_t slot, uint32_t code, size_t len);
+int fb__launch_job(struct fb_pool *, uint32_t slot, const struct fb_job *);
 int fb__dispatch(struct fb_pool *, uint32_t slot);
 int fb__dispatch_pending(struct fb_pool *);
 int fb__flush_all(struct fb_pool *);
@@ -446,6 +537,9 @@ void fb__free_slot(struct fb_pool *, uint32_t slot);
 void fb__settle_worker(struct fb_pool *, unsigned index, int wstatus,
     int retry);
 int fb__flush_worker(struct fb_pool *, unsigned index);
+int fb__cancel(struct fb_pool *, uint32_t slot, int flags);
+void fb__fill_result(const struct fb_pool *, uint32_t slot,
+    struct fb_result *);
 unsigned fb__overdue(struct fb_pool *, int64_t now, unsigned *out);
 
 /* supervise.c */
@@ -470,6 +564,15 @@ int fb__process(struct fb_pool *);
 int fb__spin_wait(struct fb_pool *, uint32_t slot);
 void fb__arm_timer(struct fb_pool *);
 int fb__drain_done(struct fb_pool *);
+
+/* Copy a caller's input structure of caller_size bytes into ours (of
+ * size ours_size, already holding defaults): the common prefix; bytes the
+ * caller has beyond ours must be zero.  Output: our structure's first
+ * size_t is how many bytes were written. */
+int fb__copy_in(void *ours, size_t ours_size, const void *theirs,
+    size_t caller_size);
+int fb__copy_out(void *theirs, size_t caller_size, void *ours,
+    size_t ours_size);
 
 /* Ticket encoding: sequence in the high 48 bits, slot in the low 16. */
 #define FB__TICKET(seq, slot) (((uint64_t)(seq) << 16) | (uint64_t)(slot))

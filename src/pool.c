@@ -18,8 +18,6 @@
 
 #include "internal.h"
 
-#define FB__MAX_KEEP 32
-
 void
 fb__log(const struct fb_pool *p, enum fb_log_level lv, const char *fmt, ...)
 {
@@ -63,19 +61,31 @@ fb__state_err(const struct fb_pool *p)
 	}
 }
 
-void
-fb_config_init(struct fb_config *cfg)
+static void
+config_defaults(struct fb_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->workers = 4;
-	cfg->slot_size = 4096;
+	cfg->payload_size = 4096;
 	cfg->policy = FB_POLICY_ROUND_ROBIN;
 	cfg->key_mode = FB_BOARD_PRIVATE;
 	cfg->ftok_proj = 'F';
 	cfg->mode = 0600;
 	cfg->kill_grace_ms = 1000;
-	cfg->respawn_max = 5;
+	cfg->crash_loop_max = 5;
 	cfg->respawn_rate = 50;
+}
+
+void
+fb_config_init_sz(struct fb_config *cfg, size_t size)
+{
+	struct fb_config d;
+
+	if (cfg == NULL || size == 0)
+		return;
+	config_defaults(&d);
+	memset(cfg, 0, size);
+	memcpy(cfg, &d, size < sizeof(d) ? size : sizeof(d));
 }
 
 /* Fill defaults and check ranges; cfg is the pool's own copy. */
@@ -96,8 +106,9 @@ config_check(struct fb_config *cfg)
 	if (cfg->slots > FB_SLOTS_MAX)
 		return -EINVAL;
 	if (cfg->result_size == 0)
-		cfg->result_size = cfg->slot_size;
-	if (cfg->slot_size > UINT32_MAX || cfg->result_size > UINT32_MAX)
+		cfg->result_size = cfg->payload_size;
+	if (cfg->payload_size > UINT32_MAX || cfg->result_size > UINT32_MAX ||
+	    cfg->trace_records > FB__TRACE_MAX)
 		return -EINVAL;
 	if (cfg->mode == 0)
 		cfg->mode = 0600;
@@ -106,7 +117,7 @@ config_check(struct fb_config *cfg)
 	if (cfg->policy != FB_POLICY_ROUND_ROBIN &&
 	    cfg->policy != FB_POLICY_LEAST_LOADED)
 		return -EINVAL;
-	if (cfg->nkeep_fds > FB__MAX_KEEP ||
+	if (cfg->nkeep_fds > FB_KEEP_FDS_MAX ||
 	    (cfg->nkeep_fds > 0 && cfg->keep_fds == NULL))
 		return -EINVAL;
 	/* A kept number must be open now: a closed one could be taken by
@@ -120,8 +131,8 @@ config_check(struct fb_config *cfg)
 	}
 	if (cfg->kill_grace_ms == 0)
 		cfg->kill_grace_ms = 1000;
-	if (cfg->respawn_max == 0)
-		cfg->respawn_max = 5;
+	if (cfg->crash_loop_max == 0)
+		cfg->crash_loop_max = 5;
 	if (cfg->respawn_rate == 0)
 		cfg->respawn_rate = 50;
 	if (cfg->ftok_proj == 0)
@@ -230,7 +241,8 @@ mark_owner(struct fb_pool *p)
 }
 
 int
-fb_pool_create(struct fb_pool **poolp, const struct fb_config *cfg)
+fb_pool_create_sz(struct fb_pool **poolp, const struct fb_config *ucfg,
+    size_t cfg_size)
 {
 	struct fb__geometry g;
 	struct fb_pool *p;
@@ -240,11 +252,11 @@ fb_pool_create(struct fb_pool **poolp, const struct fb_config *cfg)
 	if (poolp == NULL)
 		return -EINVAL;
 	*poolp = NULL;
-	if (cfg == NULL)
+	if (ucfg == NULL)
 		return -EINVAL;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return -ENOMEM;
-	p->p_cfg = *cfg;
+	config_defaults(&p->p_cfg);
 	p->p_epfd = p->p_timerfd = -1;
 	p->p_done[0] = p->p_done[1] = -1;
 	p->p_board.b_shmid = -1;
@@ -252,12 +264,18 @@ fb_pool_create(struct fb_pool **poolp, const struct fb_config *cfg)
 	TAILQ_INIT(&p->p_ready);
 	TAILQ_INIT(&p->p_pending);
 	mark_owner(p);
-	if ((r = config_check(&p->p_cfg)) < 0 || (r = alloc_tables(p)) < 0)
+	if ((r = fb__copy_in(&p->p_cfg, sizeof(p->p_cfg), ucfg,
+	    cfg_size)) < 0 || (r = config_check(&p->p_cfg)) < 0 ||
+	    (r = fb__fault_parse(p->p_cfg.fault != NULL ? p->p_cfg.fault :
+	    getenv("FB_FAULT"), &p->p_faults)) < 0 ||
+	    (r = alloc_tables(p)) < 0)
 		goto fail;
+	p->p_cfg.fault = NULL; /* parsed; the caller's string is not kept */
 	g.g_max_workers = p->p_cfg.max_workers;
 	g.g_slots = p->p_cfg.slots;
-	g.g_slot_size = p->p_cfg.slot_size;
+	g.g_slot_size = p->p_cfg.payload_size;
 	g.g_result_size = p->p_cfg.result_size;
+	g.g_trace = p->p_cfg.trace_records;
 	if ((r = fb__board_create(&p->p_board, &g, &p->p_cfg)) < 0 ||
 	    (r = open_loop(p)) < 0)
 		goto fail;
@@ -338,13 +356,19 @@ fb_pool_set_timeout(struct fb_pool *p, uint32_t code, unsigned ms)
 int
 fb_pool_resize(struct fb_pool *p, unsigned n)
 {
+	int r;
+
 	if (!fb__owner(p))
 		return -EPERM;
 	if (n == 0 || n > p->p_cfg.max_workers)
 		return -EINVAL;
 	if (p->p_state != FB__P_RUNNING && p->p_state != FB__P_FAILED)
 		return -ESHUTDOWN;
-	return fb__resize(p, n);
+	if ((r = fb__resize(p, n)) < 0)
+		return r;
+	/* Shrinking takes effect now: the pipes of the workers above n are
+	 * closed here, not at the next call that processes. */
+	return fb__sync(p);
 }
 
 int
@@ -355,12 +379,51 @@ fb_pool_fd(const struct fb_pool *p)
 	return p->p_epfd;
 }
 
+/* Hand every completed task to the completion callback, oldest first;
+ * each slot is freed when its callback returns. */
+static void
+deliver(struct fb_pool *p)
+{
+	struct fb__mslot *ms;
+	struct fb_result res;
+	uint32_t slot;
+
+	while (p->p_cb != NULL && (ms = TAILQ_FIRST(&p->p_ready)) != NULL) {
+		slot = (uint32_t)(ms - p->p_slots);
+		TAILQ_REMOVE(&p->p_ready, ms, ms_link);
+		ms->ms_state = FB__M_VIEWED; /* held while the callback runs */
+		fb__fill_result(p, slot, &res);
+		p->p_in_cb = 1;
+		p->p_cb(p->p_cb_arg, &res, fb__board_result(&p->p_board, slot));
+		p->p_in_cb = 0;
+		fb__free_slot(p, slot);
+	}
+}
+
 int
 fb_pool_process(struct fb_pool *p)
 {
+	int r;
+
 	if (!fb__owner(p))
 		return -EPERM;
-	return fb__process(p);
+	if (p->p_in_cb)
+		return -EBUSY;
+	r = fb__process(p);
+	deliver(p);
+	return r;
+}
+
+int
+fb_pool_set_callback(struct fb_pool *p, fb_done_fn fn, void *arg)
+{
+	if (!fb__owner(p))
+		return -EPERM;
+	if (p->p_in_cb)
+		return -EBUSY;
+	p->p_cb = fn;
+	p->p_cb_arg = arg;
+	return 0;
 }
 
 int
@@ -423,6 +486,8 @@ fb_pool_shutdown(struct fb_pool *p, int timeout_ms)
 
 	if (!fb__owner(p))
 		return -EPERM;
+	if (p->p_in_cb)
+		return -EBUSY;
 	if (timeout_ms >= 0)
 		deadline = fb__now_ns() + (int64_t)timeout_ms * 1000000;
 	if (p->p_state == FB__P_NEW || p->p_state == FB__P_STOPPED) {

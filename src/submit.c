@@ -44,10 +44,47 @@ check_task(const struct fb_pool *p, uint32_t code, const void *payload,
 {
 	if (code >= FB_CODE_RESERVED && code != FB_CODE_FDLIST)
 		return -EINVAL;
-	if (len > p->p_cfg.slot_size)
+	if (len > p->p_cfg.payload_size)
 		return -EMSGSIZE;
 	if (payload == NULL && len > 0)
 		return -EINVAL;
+	return 0;
+}
+
+/* A caller's job, checked, in our own layout. */
+static int
+job_in(const struct fb_job *ujob, size_t size, struct fb_job *job)
+{
+	int r;
+
+	memset(job, 0, sizeof(*job));
+	if ((r = fb__copy_in(job, sizeof(*job), ujob, size)) < 0)
+		return r;
+	if (job->j_retries < FB_RETRIES_NONE)
+		return -EINVAL;
+	return 0;
+}
+
+static int
+submit_one(struct fb_pool *p, const struct fb_job *job, int flags,
+    fb_ticket_t *ticket)
+{
+	uint32_t slot;
+	int r;
+
+	if ((r = check_task(p, job->j_code, job->j_payload, job->j_len)) < 0 ||
+	    (r = acquire(p, flags, &slot)) < 0)
+		return r;
+	if (job->j_len > 0)
+		memcpy(fb__board_payload(&p->p_board, slot), job->j_payload,
+		    job->j_len);
+	*ticket = FB__TICKET(p->p_slots[slot].ms_seq, slot);
+	if ((r = fb__launch_job(p, slot, job)) < 0)
+		return r;
+	if (!(flags & FB_DEFER))
+		return fb__sync(p);
+	if (p->p_rearm)
+		fb__arm_timer(p);
 	return 0;
 }
 
@@ -55,26 +92,33 @@ int
 fb_pool_submit(struct fb_pool *p, uint32_t code, const void *payload,
     size_t len, int flags, fb_ticket_t *ticket)
 {
-	uint32_t slot;
+	struct fb_job job;
+
+	if (!fb__owner(p))
+		return -EPERM;
+	if (ticket == NULL)
+		return -EINVAL;
+	memset(&job, 0, sizeof(job));
+	job.j_code = code;
+	job.j_payload = payload;
+	job.j_len = len;
+	return submit_one(p, &job, flags, ticket);
+}
+
+int
+fb_pool_submit_job_sz(struct fb_pool *p, const struct fb_job *ujob,
+    size_t size, int flags, fb_ticket_t *ticket)
+{
+	struct fb_job job;
 	int r;
 
 	if (!fb__owner(p))
 		return -EPERM;
 	if (ticket == NULL)
 		return -EINVAL;
-	if ((r = check_task(p, code, payload, len)) < 0 ||
-	    (r = acquire(p, flags, &slot)) < 0)
+	if ((r = job_in(ujob, size, &job)) < 0)
 		return r;
-	if (len > 0)
-		memcpy(fb__board_payload(&p->p_board, slot), payload, len);
-	*ticket = FB__TICKET(p->p_slots[slot].ms_seq, slot);
-	if ((r = fb__launch(p, slot, code, len)) < 0)
-		return r;
-	if (!(flags & FB_DEFER))
-		return fb__sync(p);
-	if (p->p_rearm)
-		fb__arm_timer(p);
-	return 0;
+	return submit_one(p, &job, flags, ticket);
 }
 
 /*
@@ -93,35 +137,40 @@ batch_run(const struct fb_pool *p, size_t n)
 }
 
 int
-fb_pool_submit_batch(struct fb_pool *p, const struct fb_job *jobs, size_t n,
-    int flags, fb_ticket_t *tickets)
+fb_pool_submit_batch_sz(struct fb_pool *p, const struct fb_job *jobs,
+    size_t job_size, size_t n, int flags, fb_ticket_t *tickets)
 {
+	struct fb_job job;
 	uint32_t slot;
 	size_t i, run;
 	int r = 0;
 
 	if (!fb__owner(p))
 		return -EPERM;
-	if (n > 0 && (jobs == NULL || tickets == NULL))
+	if (n > 0 && (jobs == NULL || tickets == NULL || job_size == 0))
 		return -EINVAL;
 	if (n > INT32_MAX)
 		n = INT32_MAX;
 	run = batch_run(p, n);
 	for (i = 0; i < n; i++) {
-		if ((r = check_task(p, jobs[i].j_code, jobs[i].j_payload,
-		    jobs[i].j_len)) < 0)
+		/* The caller's array has the caller's stride. */
+		if ((r = job_in((const struct fb_job *)(const void *)
+		    ((const unsigned char *)jobs + i * job_size), job_size,
+		    &job)) < 0)
+			break;
+		if ((r = check_task(p, job.j_code, job.j_payload,
+		    job.j_len)) < 0)
 			break;
 		if ((r = acquire(p, flags, &slot)) < 0)
 			break;
 		/* A run's worker is whichever takes its first task. */
 		if (i % run == 0)
 			p->p_sticky = -1;
-		if (jobs[i].j_len > 0)
+		if (job.j_len > 0)
 			memcpy(fb__board_payload(&p->p_board, slot),
-			    jobs[i].j_payload, jobs[i].j_len);
+			    job.j_payload, job.j_len);
 		tickets[i] = FB__TICKET(p->p_slots[slot].ms_seq, slot);
-		if ((r = fb__launch(p, slot, jobs[i].j_code,
-		    jobs[i].j_len)) < 0)
+		if ((r = fb__launch_job(p, slot, &job)) < 0)
 			break;
 		if (i % run == 0 && run > 1 &&
 		    p->p_slots[slot].ms_worker != UINT32_MAX)
@@ -130,6 +179,8 @@ fb_pool_submit_batch(struct fb_pool *p, const struct fb_job *jobs, size_t n,
 	p->p_sticky = -1;
 	if (!(flags & FB_DEFER))
 		(void)fb__sync(p);
+	else if (p->p_rearm)
+		fb__arm_timer(p);
 	if (i == 0 && r < 0 && r != -EAGAIN)
 		return r;
 	return (int)i;
@@ -150,21 +201,18 @@ fb_pool_reserve(struct fb_pool *p, int flags, void **payload, size_t *cap,
 		return r;
 	p->p_slots[slot].ms_state = FB__M_RESERVED;
 	*payload = fb__board_payload(&p->p_board, slot);
-	*cap = p->p_cfg.slot_size;
+	*cap = p->p_cfg.payload_size;
 	*ticket = FB__TICKET(p->p_slots[slot].ms_seq, slot);
 	return 0;
 }
 
-int
-fb_pool_commit(struct fb_pool *p, fb_ticket_t t, uint32_t code, size_t len,
-    int flags)
+static int
+commit(struct fb_pool *p, fb_ticket_t t, const struct fb_job *job, int flags)
 {
 	uint32_t slot = FB__TICKET_SLOT(t);
 	struct fb__mslot *ms;
 	int r;
 
-	if (!fb__owner(p))
-		return -EPERM;
 	if (slot >= p->p_cfg.slots)
 		return -ENOENT;
 	ms = &p->p_slots[slot];
@@ -174,13 +222,67 @@ fb_pool_commit(struct fb_pool *p, fb_ticket_t t, uint32_t code, size_t len,
 		return -EALREADY;
 	if ((r = fb__state_err(p)) < 0)
 		return r;
-	if ((r = check_task(p, code, ms, len)) < 0)
+	if ((r = check_task(p, job->j_code, ms, job->j_len)) < 0)
 		return r;
-	if ((r = fb__launch(p, slot, code, len)) < 0)
+	if ((r = fb__launch_job(p, slot, job)) < 0)
 		return r;
 	if (!(flags & FB_DEFER))
 		return fb__sync(p);
 	if (p->p_rearm)
 		fb__arm_timer(p);
 	return 0;
+}
+
+int
+fb_pool_commit(struct fb_pool *p, fb_ticket_t t, uint32_t code, size_t len,
+    int flags)
+{
+	struct fb_job job;
+
+	if (!fb__owner(p))
+		return -EPERM;
+	memset(&job, 0, sizeof(job));
+	job.j_code = code;
+	job.j_len = len;
+	return commit(p, t, &job, flags);
+}
+
+int
+fb_pool_commit_job_sz(struct fb_pool *p, fb_ticket_t t,
+    const struct fb_job *ujob, size_t size, int flags)
+{
+	struct fb_job job;
+	int r;
+
+	if (!fb__owner(p))
+		return -EPERM;
+	if ((r = job_in(ujob, size, &job)) < 0)
+		return r;
+	return commit(p, t, &job, flags);
+}
+
+int
+fb_pool_cancel(struct fb_pool *p, fb_ticket_t t, int flags)
+{
+	uint32_t slot = FB__TICKET_SLOT(t);
+	struct fb__mslot *ms;
+	int r;
+
+	if (!fb__owner(p))
+		return -EPERM;
+	if (flags & ~FB_CANCEL_RUNNING)
+		return -EINVAL;
+	if (slot >= p->p_cfg.slots)
+		return -ENOENT;
+	ms = &p->p_slots[slot];
+	if (ms->ms_seq != FB__TICKET_SEQ(t) || ms->ms_state == FB__M_FREE ||
+	    ms->ms_state == FB__M_RESERVED)
+		return -ENOENT;
+	if (ms->ms_state != FB__M_INFLIGHT)
+		return -EALREADY;
+	if ((r = fb__cancel(p, slot, flags)) != 1)
+		return r;
+	/* Running: stop its worker, as for a timeout. */
+	fb__stop_worker(p, ms->ms_worker, fb__coarse_ns());
+	return fb__sync(p);
 }

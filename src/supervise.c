@@ -112,7 +112,10 @@ child(struct fb_pool *p, unsigned i, int lifeline, int master)
 	a.wa_argv = p->p_cfg.argv;
 	a.wa_spin_ns = (int64_t)p->p_cfg.spin_us * 1000;
 	a.wa_init = p->p_cfg.worker_init;
-	a.wa_init_arg = p->p_cfg.worker_init_arg;
+	a.wa_fini = p->p_cfg.worker_fini;
+	a.wa_arg = p->p_cfg.worker_arg;
+	a.wa_rusage = p->p_cfg.rusage;
+	a.wa_faults = &p->p_faults;
 	fb__worker_main(&a);
 }
 
@@ -201,11 +204,13 @@ fb__spawn(struct fb_pool *p, unsigned i)
 	w->w_poll_ns = 0;
 	w->w_out.ob_len = 0;
 	w->w_recycle_at = 0;
-	if (p->p_cfg.max_tasks > 0)
-		w->w_recycle_at = p->p_cfg.max_tasks + (unsigned)(rand64(p) %
-		    ((uint64_t)p->p_cfg.max_tasks_jitter + 1));
+	if (p->p_cfg.recycle_after > 0)
+		w->w_recycle_at = p->p_cfg.recycle_after + (unsigned)(rand64(p) %
+		    ((uint64_t)p->p_cfg.recycle_jitter + 1));
 	if (p->p_lifeline)
 		p->p_rearm = 1; /* the waitpid poll */
+	fb__trace(&p->p_board, FB_TRACE_WORKER, UINT32_MAX, i, 0,
+	    FB_WORKER_DEAD, FB_WORKER_STARTING, FB_CAUSE_SPAWN);
 	fb__log(p, FB_LOG_DEBUG, "worker %u started, pid %d", i, (int)pid);
 	return fb__dispatch_pending(p);
 
@@ -278,7 +283,7 @@ respawn_later(struct fb_pool *p, unsigned i, int was_ready)
 	int64_t delay;
 
 	w->w_fails = was_ready ? 0 : w->w_fails + 1;
-	if (w->w_fails >= p->p_cfg.respawn_max) {
+	if (w->w_fails >= p->p_cfg.crash_loop_max) {
 		pool_failed(p);
 		return;
 	}
@@ -305,6 +310,8 @@ fb__worker_lost(struct fb_pool *p, unsigned i, int st)
 	w->w_active = 0;
 	w->w_last_status = st;
 	set_row(p, i, 0, FB_WORKER_DEAD);
+	fb__trace(&p->p_board, FB_TRACE_WORKER, UINT32_MAX, i, 0,
+	    FB_WORKER_EXITING, FB_WORKER_DEAD, FB_CAUSE_DEATH);
 	if (st != -1 && WIFSIGNALED(st) && !w->w_stopping)
 		fb__log(p, FB_LOG_WARN, "worker %u killed by signal %d", i,
 		    WTERMSIG(st));
@@ -405,6 +412,8 @@ fb__stop_worker(struct fb_pool *p, unsigned i, int64_t now)
 	w->w_stopping = 1;
 	atomic_store_explicit(&p->p_board.b_workers[i].wr_stop, 1,
 	    memory_order_release);
+	fb__trace(&p->p_board, FB_TRACE_WORKER, UINT32_MAX, i, 0,
+	    FB_WORKER_BUSY, FB_WORKER_EXITING, FB_CAUSE_STOP);
 	signal_worker(p, i, SIGTERM);
 	fb__deactivate(p, i);
 	w->w_kill_at_ns = now + (int64_t)p->p_cfg.kill_grace_ms * 1000000;
@@ -579,7 +588,7 @@ fb__resize(struct fb_pool *p, unsigned n)
 			return r;
 	}
 	p->p_rearm = 1;
-	return fb__flush_all(p);
+	return 0;
 }
 
 /* Shutdown: send what is queued if the pipes take it, then close every

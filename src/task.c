@@ -40,6 +40,10 @@ fb__free_slot(struct fb_pool *p, uint32_t slot)
 {
 	struct fb__mslot *ms = &p->p_slots[slot];
 
+	if (ms->ms_state == FB__M_READY || ms->ms_state == FB__M_VIEWED)
+		fb__trace(&p->p_board, FB_TRACE_SLOT, slot, ms->ms_worker,
+		    ms->ms_seq, ms->ms_state == FB__M_READY ? FB_SLOT_COMPLETE :
+		    FB_SLOT_HELD, FB_SLOT_FREE, FB_CAUSE_TAKE);
 	ms->ms_state = FB__M_FREE;
 	ms->ms_seq = 0;
 	atomic_store_explicit(&p->p_board.b_slots[slot].sr_word,
@@ -102,11 +106,16 @@ fb__dispatch(struct fb_pool *p, uint32_t slot)
 	ms->ms_pid = w->w_pid;
 	ms->ms_sendno = ++p->p_sendno;
 	ms->ms_sent_ns = fb__coarse_ns();
-	sr->sr_worker = (uint32_t)wi;
+	sr->sr_worker = (uint16_t)wi;
 	sr->sr_code = ms->ms_code;
 	sr->sr_len = ms->ms_len;
+	sr->sr_udata = ms->ms_udata;
 	atomic_store_explicit(&sr->sr_word, FB__WORD(ms->ms_seq,
 	    FB__SLOT_QUEUED), memory_order_release);
+	fb__trace(&p->p_board, FB_TRACE_SLOT, slot, (uint32_t)wi, ms->ms_seq,
+	    ms->ms_attempts == 0 ? FB_SLOT_FREE : FB_SLOT_RUNNING,
+	    FB_SLOT_QUEUED, ms->ms_attempts == 0 ? FB_CAUSE_SUBMIT :
+	    FB_CAUSE_RETRY);
 	rec.r_slot = slot;
 	rec.r_aux = ms->ms_code;
 	rec.r_seq = ms->ms_seq;
@@ -160,18 +169,40 @@ task_timeout(const struct fb_pool *p, uint32_t code)
 int
 fb__launch(struct fb_pool *p, uint32_t slot, uint32_t code, size_t len)
 {
+	struct fb_job job;
+
+	memset(&job, 0, sizeof(job));
+	job.j_code = code;
+	job.j_len = len;
+	return fb__launch_job(p, slot, &job);
+}
+
+int
+fb__launch_job(struct fb_pool *p, uint32_t slot, const struct fb_job *job)
+{
 	struct fb__mslot *ms = &p->p_slots[slot];
 
-	ms->ms_code = code;
-	ms->ms_len = (uint32_t)len;
+	ms->ms_code = job->j_code;
+	ms->ms_len = (uint32_t)job->j_len;
+	ms->ms_udata = job->j_udata;
 	ms->ms_state = FB__M_INFLIGHT;
 	ms->ms_attempts = 0;
+	ms->ms_retries = job->j_retries == FB_RETRIES_NONE ? 0 :
+	    job->j_retries > 0 ? (unsigned)job->j_retries : p->p_cfg.retries;
 	ms->ms_outcome = FB_DONE;
 	ms->ms_status = 0;
+	ms->ms_wait_status = 0;
+	ms->ms_cancel = 0;
 	ms->ms_result_len = 0;
 	ms->ms_run_ns = 0;
+	ms->ms_cpu_ns = 0;
+	ms->ms_maxrss_kb = 0;
+	ms->ms_started_ns = 0;
+	ms->ms_ended_ns = 0;
 	ms->ms_timedout = 0;
-	ms->ms_timeout_ms = task_timeout(p, code);
+	ms->ms_queued_ns = fb__coarse_ns();
+	ms->ms_timeout_ms = job->j_timeout_ms != 0 ? job->j_timeout_ms :
+	    task_timeout(p, job->j_code);
 	if (ms->ms_timeout_ms != 0 && p->p_timed++ == 0)
 		p->p_rearm = 1; /* deadline checks start */
 	p->p_inflight++;
@@ -261,8 +292,17 @@ fb__complete(struct fb_pool *p, uint32_t slot, enum fb_outcome oc, int status,
 		p->p_timed--;
 	ms->ms_state = FB__M_READY;
 	ms->ms_outcome = oc;
-	ms->ms_status = status;
+	if (oc == FB_CRASHED || oc == FB_TIMEDOUT ||
+	    (oc == FB_CANCELLED && ms->ms_cancel)) {
+		ms->ms_wait_status = status;
+		ms->ms_status = 0;
+	} else
+		ms->ms_status = oc == FB_FAILED ? status : 0;
 	ms->ms_result_len = result_len;
+	if (ms->ms_ended_ns == 0)
+		ms->ms_ended_ns = fb__coarse_ns();
+	if (ms->ms_started_ns == 0 && oc != FB_CANCELLED)
+		ms->ms_started_ns = ms->ms_sent_ns;
 	TAILQ_INSERT_TAIL(&p->p_ready, ms, ms_link);
 	p->p_inflight--;
 	switch (oc) {
@@ -289,7 +329,7 @@ fb__collect(struct fb_pool *p, uint32_t slot)
 	enum fb_outcome oc;
 	uint64_t word;
 	uint32_t st, len;
-	int64_t t0, t1;
+	int64_t t0, t1, now;
 
 	if (ms->ms_state != FB__M_INFLIGHT || ms->ms_worker == UINT32_MAX)
 		return 0;
@@ -310,11 +350,27 @@ fb__collect(struct fb_pool *p, uint32_t slot)
 	}
 	t0 = sr->sr_t_start;
 	t1 = sr->sr_t_end;
-	/* Worker-written times: unsigned arithmetic, no overflow. */
+	/* Worker-written times: unsigned arithmetic, no overflow; believed
+	 * only when they fall between the dispatch and now (the coarse clock
+	 * lags the precise one by up to a tick either way). */
 	ms->ms_run_ns = t1 > t0 ? (uint64_t)t1 - (uint64_t)t0 : 0;
+	now = fb__coarse_ns();
+	if (t0 >= ms->ms_sent_ns - FB__CLOCK_SLACK_NS && t0 <= t1 &&
+	    t1 <= now + FB__CLOCK_SLACK_NS) {
+		ms->ms_started_ns = t0;
+		ms->ms_ended_ns = t1;
+	} else {
+		ms->ms_started_ns = ms->ms_sent_ns;
+		ms->ms_ended_ns = now;
+		ms->ms_run_ns = 0;
+	}
+	ms->ms_cpu_ns = sr->sr_cpu_ns;
+	ms->ms_maxrss_kb = sr->sr_maxrss_kb;
 	ms->ms_attempts++;
-	fb__complete(p, slot, oc, oc == FB_DONE || oc == FB_FAILED ?
-	    sr->sr_status : 0, oc == FB_BADRESULT ? 0 : len);
+	fb__trace(&p->p_board, FB_TRACE_SLOT, slot, ms->ms_worker, ms->ms_seq,
+	    FB_SLOT_RUNNING, FB_SLOT_COMPLETE, FB_CAUSE_COLLECT);
+	fb__complete(p, slot, oc, oc == FB_FAILED ? sr->sr_status : 0,
+	    oc == FB_BADRESULT ? 0 : len);
 	return 1;
 }
 
@@ -401,16 +457,25 @@ fb__settle_worker(struct fb_pool *p, unsigned index, int st, int retry)
 		ms = &p->p_slots[s];
 		if (ms->ms_state != FB__M_INFLIGHT || ms->ms_worker != index)
 			continue;
-		charged = w->w_stopping ? ms->ms_timedout : s == head;
+		charged = w->w_stopping ? ms->ms_timedout || ms->ms_cancel :
+		    s == head;
 		if (charged) {
 			ms->ms_attempts++;
 			ms->ms_run_ns = (uint64_t)(fb__coarse_ns() -
 			    ms->ms_sent_ns);
-			if (ms->ms_timedout) {
-				fb__complete(p, s, FB_TIMEDOUT, st, 0);
+			if (ms->ms_cancel || ms->ms_timedout) {
+				fb__trace(&p->p_board, FB_TRACE_SLOT, s, index,
+				    ms->ms_seq, FB_SLOT_RUNNING,
+				    FB_SLOT_COMPLETE, ms->ms_cancel ?
+				    FB_CAUSE_CANCEL : FB_CAUSE_TIMEOUT);
+				fb__complete(p, s, ms->ms_cancel ?
+				    FB_CANCELLED : FB_TIMEDOUT, st, 0);
 				continue;
 			}
-			if (!retry || ms->ms_attempts > p->p_cfg.retries) {
+			if (!retry || ms->ms_attempts > ms->ms_retries) {
+				fb__trace(&p->p_board, FB_TRACE_SLOT, s, index,
+				    ms->ms_seq, FB_SLOT_RUNNING,
+				    FB_SLOT_COMPLETE, FB_CAUSE_CRASH);
 				fb__complete(p, s, FB_CRASHED, st, 0);
 				continue;
 			}
@@ -472,4 +537,72 @@ fb__overdue(struct fb_pool *p, int64_t now, unsigned *out)
 		out[n++] = i;
 	}
 	return n;
+}
+
+/*
+ * Cancel the task in slot (in flight).  Not yet started: it ends now, and
+ * the compare-and-swap on its word makes its worker's claim fail.  Running
+ * (or being published): -EBUSY; with FB_CANCEL_RUNNING the caller stops
+ * the worker (this returns 1 for that).  Finished but not collected: it is
+ * collected, -EALREADY.
+ */
+int
+fb__cancel(struct fb_pool *p, uint32_t slot, int flags)
+{
+	struct fb__mslot *ms = &p->p_slots[slot];
+	struct fb__slot_row *sr = &p->p_board.b_slots[slot];
+	uint64_t want = FB__WORD(ms->ms_seq, FB__SLOT_QUEUED);
+	uint32_t st;
+
+	if (ms->ms_cancel)
+		return -EALREADY;
+	if (ms->ms_worker == UINT32_MAX) { /* waiting for a worker */
+		TAILQ_REMOVE(&p->p_pending, ms, ms_link);
+		fb__complete(p, slot, FB_CANCELLED, 0, 0);
+		return 0;
+	}
+	if (atomic_compare_exchange_strong_explicit(&sr->sr_word, &want,
+	    FB__WORD(ms->ms_seq, FB__SLOT_CANCELLED), memory_order_acq_rel,
+	    memory_order_acquire)) {
+		fb__trace(&p->p_board, FB_TRACE_SLOT, slot, ms->ms_worker,
+		    ms->ms_seq, FB_SLOT_QUEUED, FB_SLOT_COMPLETE,
+		    FB_CAUSE_CANCEL);
+		fb__complete(p, slot, FB_CANCELLED, 0, 0);
+		return 0;
+	}
+	st = FB__WORD_STATE(want);
+	if (FB__WORD_SEQ(want) == ms->ms_seq &&
+	    (st == FB__SLOT_DONE || st == FB__SLOT_FAILED) &&
+	    fb__collect(p, slot))
+		return -EALREADY;
+	if (!(flags & FB_CANCEL_RUNNING))
+		return -EBUSY;
+	ms->ms_cancel = 1;
+	return 1;
+}
+
+/* What a result says about the task in slot (READY or VIEWED). */
+void
+fb__fill_result(const struct fb_pool *p, uint32_t slot, struct fb_result *res)
+{
+	const struct fb__mslot *ms = &p->p_slots[slot];
+
+	memset(res, 0, sizeof(*res));
+	res->r_filled = sizeof(*res);
+	res->r_ticket = FB__TICKET(ms->ms_seq, slot);
+	res->r_udata = ms->ms_udata;
+	res->r_code = ms->ms_code;
+	res->r_outcome = ms->ms_outcome;
+	res->r_status = ms->ms_status;
+	res->r_wait_status = ms->ms_wait_status;
+	res->r_worker = ms->ms_worker;
+	res->r_pid = ms->ms_pid;
+	res->r_attempts = ms->ms_attempts;
+	res->r_len = ms->ms_result_len;
+	res->r_run_ns = ms->ms_run_ns;
+	res->r_queued_ns = ms->ms_queued_ns;
+	res->r_started_ns = ms->ms_started_ns;
+	res->r_ended_ns = ms->ms_ended_ns;
+	res->r_cpu_ns = ms->ms_cpu_ns;
+	res->r_maxrss_kb = ms->ms_maxrss_kb;
 }

@@ -5,7 +5,9 @@
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -35,6 +37,8 @@ struct wctx {
 	int64_t c_last_ns;      /* end of the last task, or batch start */
 	uint64_t c_tasks;
 	pid_t c_pid;
+	void *c_ctx;            /* from worker_init */
+	struct fb__faults *c_faults;
 };
 
 /* Update this worker's scoreboard row as one consistent change. */
@@ -42,6 +46,8 @@ static void
 set_row(struct wctx *c, enum fb_worker_state st, uint32_t slot, uint32_t code)
 {
 	struct fb__worker_row *r = c->c_row;
+	uint32_t old = atomic_load_explicit(&r->wr_state,
+	    memory_order_relaxed);
 
 	fb__row_write_begin(r);
 	atomic_store_explicit(&r->wr_pid, (int32_t)c->c_pid,
@@ -53,6 +59,11 @@ set_row(struct wctx *c, enum fb_worker_state st, uint32_t slot, uint32_t code)
 	atomic_store_explicit(&r->wr_changed_ns, c->c_last_ns,
 	    memory_order_relaxed);
 	fb__row_write_end(r);
+	if (old != (uint32_t)st && (st == FB_WORKER_EXITING ||
+	    old == FB_WORKER_STARTING))
+		fb__trace(c->c_args->wa_board, FB_TRACE_WORKER, UINT32_MAX,
+		    c->c_args->wa_index, 0, old, st, st == FB_WORKER_EXITING ?
+		    FB_CAUSE_EXIT : FB_CAUSE_READY);
 }
 
 static void
@@ -142,7 +153,7 @@ fb__worker_fdlist(struct fb_task *t)
  */
 static int
 publish(struct fb__slot_row *sr, uint64_t seq, enum fb_outcome oc, int st,
-    size_t len, int64_t t0, int64_t t1)
+    size_t len, int64_t t0, int64_t t1, const struct rusage *ru)
 {
 	uint64_t want = FB__WORD(seq, FB__SLOT_RUNNING);
 
@@ -154,10 +165,50 @@ publish(struct fb__slot_row *sr, uint64_t seq, enum fb_outcome oc, int st,
 	sr->sr_t_end = t1;
 	sr->sr_result_len = (uint32_t)len;
 	sr->sr_status = st;
-	sr->sr_outcome = (uint32_t)oc;
+	sr->sr_outcome = (uint16_t)oc;
+	sr->sr_cpu_ns = 0;
+	sr->sr_maxrss_kb = 0;
+	if (ru != NULL) {
+		sr->sr_cpu_ns = (uint64_t)ru->ru_utime.tv_sec * 1000000000u +
+		    (uint64_t)ru->ru_utime.tv_usec * 1000u +
+		    (uint64_t)ru->ru_stime.tv_sec * 1000000000u +
+		    (uint64_t)ru->ru_stime.tv_usec * 1000u;
+		sr->sr_maxrss_kb = (uint32_t)ru->ru_maxrss;
+	}
 	atomic_store_explicit(&sr->sr_word, FB__WORD(seq, oc == FB_DONE ?
 	    FB__SLOT_DONE : FB__SLOT_FAILED), memory_order_release);
 	return 1;
+}
+
+/* CPU time used between two getrusage() snapshots, as one rusage whose
+ * ru_maxrss is the later peak. */
+static void
+ru_delta(struct rusage *d, const struct rusage *a, const struct rusage *b)
+{
+	memset(d, 0, sizeof(*d));
+	timersub(&b->ru_utime, &a->ru_utime, &d->ru_utime);
+	timersub(&b->ru_stime, &a->ru_stime, &d->ru_stime);
+	d->ru_maxrss = b->ru_maxrss;
+}
+
+static int
+call_handler(struct wctx *c, struct fb_task *t, enum fb_outcome *oc)
+{
+	const struct fb__handler *h;
+	int st;
+
+	if (t->t_code == FB_CODE_FDLIST) {
+		st = fb__worker_fdlist(t);
+		*oc = st == 0 ? FB_DONE : FB_FAILED;
+	} else if ((h = fb__registry_find(c->c_args->wa_registry,
+	    t->t_code)) == NULL) {
+		st = 0;
+		*oc = FB_NOHANDLER;
+	} else {
+		st = h->h_fn(t, h->h_arg);
+		*oc = st == 0 ? FB_DONE : FB_FAILED;
+	}
+	return st;
 }
 
 static void
@@ -165,9 +216,9 @@ run_one(struct wctx *c, const struct fb__rec *rec)
 {
 	const struct fb__worker_args *a = c->c_args;
 	const struct fb__board *b = a->wa_board;
-	const struct fb__handler *h;
 	struct fb__slot_row *sr;
 	struct fb_task t;
+	struct rusage ru0, ru1, ru;
 	enum fb_outcome oc;
 	uint64_t want = FB__WORD(rec->r_seq, FB__SLOT_QUEUED);
 	int64_t now, start;
@@ -176,36 +227,37 @@ run_one(struct wctx *c, const struct fb__rec *rec)
 
 	if (rec->r_slot >= b->b_nslots)
 		return; /* not from our master: ignore */
+	fb__fault_at(c->c_faults, FB__FP_READ, a->wa_index, rec->r_aux);
 	sr = &b->b_slots[rec->r_slot];
 	if (!atomic_compare_exchange_strong_explicit(&sr->sr_word, &want,
 	    FB__WORD(rec->r_seq, FB__SLOT_RUNNING), memory_order_acq_rel,
 	    memory_order_acquire))
-		return; /* stale record */
-
+		return; /* stale, or cancelled */
+	fb__trace(b, FB_TRACE_SLOT, rec->r_slot, a->wa_index, rec->r_seq,
+	    FB_SLOT_QUEUED, FB_SLOT_RUNNING, FB_CAUSE_CLAIM);
 	set_row(c, FB_WORKER_BUSY, rec->r_slot, rec->r_aux);
 	show(c, 1, rec->r_aux);
+	fb__fault_at(c->c_faults, FB__FP_CLAIM, a->wa_index, rec->r_aux);
 
 	len = sr->sr_len;
 	memset(&t, 0, sizeof(t));
 	t.t_code = rec->r_aux;
 	t.t_worker = a->wa_index;
 	t.t_ticket = FB__TICKET(rec->r_seq, rec->r_slot);
+	t.t_udata = sr->sr_udata;
 	t.t_payload = fb__board_payload(b, rec->r_slot);
 	t.t_len = len <= b->b_slot_size ? len : b->b_slot_size;
 	t.t_result = fb__board_result(b, rec->r_slot);
 	t.t_result_cap = b->b_result_size;
+	t.t_ctx = c->c_ctx;
 	start = c->c_last_ns; /* the previous task's end: one clock read a
 	                         task */
-
-	if (t.t_code == FB_CODE_FDLIST) {
-		st = fb__worker_fdlist(&t);
-		oc = st == 0 ? FB_DONE : FB_FAILED;
-	} else if ((h = fb__registry_find(a->wa_registry, t.t_code)) == NULL) {
-		st = 0;
-		oc = FB_NOHANDLER;
-	} else {
-		st = h->h_fn(&t, h->h_arg);
-		oc = st == 0 ? FB_DONE : FB_FAILED;
+	if (a->wa_rusage)
+		(void)getrusage(RUSAGE_SELF, &ru0);
+	st = call_handler(c, &t, &oc);
+	if (a->wa_rusage) {
+		(void)getrusage(RUSAGE_SELF, &ru1);
+		ru_delta(&ru, &ru0, &ru1);
 	}
 	if (t.t_result_len > t.t_result_cap) {
 		oc = FB_BADRESULT;
@@ -214,8 +266,13 @@ run_one(struct wctx *c, const struct fb__rec *rec)
 	now = fb__now_ns();
 	c->c_last_ns = now;
 	c->c_tasks++;
-	if (!publish(sr, rec->r_seq, oc, st, t.t_result_len, start, now))
+	fb__fault_at(c->c_faults, FB__FP_PUBLISH, a->wa_index, rec->r_aux);
+	if (!publish(sr, rec->r_seq, oc, st, t.t_result_len, start, now,
+	    a->wa_rusage ? &ru : NULL))
 		return; /* no longer ours: say nothing */
+	fb__trace(b, FB_TRACE_SLOT, rec->r_slot, a->wa_index, rec->r_seq,
+	    FB_SLOT_RUNNING, FB_SLOT_COMPLETE, FB_CAUSE_PUBLISH);
+	fb__fault_at(c->c_faults, FB__FP_PUBLISHED, a->wa_index, rec->r_aux);
 
 	if (c->c_nout == 0)
 		c->c_first_ns = now;
@@ -357,6 +414,7 @@ fb__worker_main(const struct fb__worker_args *a)
 	c.c_row = &a->wa_board->b_workers[a->wa_index];
 	c.c_shown_busy = -1;
 	c.c_pid = getpid();
+	a->wa_board->b_pid = c.c_pid; /* for its trace records */
 	(void)snprintf(name, sizeof(name), "fb-worker %u", a->wa_index);
 	(void)prctl(PR_SET_NAME, name);
 	if (a->wa_argv != NULL && a->wa_argc > 0) {
@@ -364,7 +422,11 @@ fb__worker_main(const struct fb__worker_args *a)
 		c.c_title = 1;
 	}
 	rd.rd_have = 0;
-	if (a->wa_init != NULL && a->wa_init(a->wa_index, a->wa_init_arg) != 0)
+	c.c_faults = a->wa_faults;
+	fb__fault_arm(c.c_faults, a->wa_index, a->wa_generation);
+	fb__fault_at(c.c_faults, FB__FP_START, a->wa_index, 0);
+	if (a->wa_init != NULL && a->wa_init(a->wa_index, a->wa_arg,
+	    &c.c_ctx) != 0)
 		_exit(1); /* not ready: the master counts it towards give-up */
 	show(&c, 0, 0);
 	c.c_last_ns = fb__now_ns();
@@ -402,7 +464,14 @@ fb__worker_main(const struct fb__worker_args *a)
 		if (a->wa_spin_ns > 0)
 			spin(&c, bell);
 	}
+	/* End of the task pipe: a graceful leave. */
+	set_row(&c, FB_WORKER_EXITING, 0, 0);
+	flush_done(&c);
+	if (a->wa_fini != NULL)
+		a->wa_fini(a->wa_index, a->wa_arg, c.c_ctx);
+	_exit(0);
 out:
+	/* Told to stop: no fini, the master is ending this worker. */
 	set_row(&c, FB_WORKER_EXITING, 0, 0);
 	flush_done(&c);
 	_exit(0);

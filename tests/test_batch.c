@@ -38,7 +38,7 @@ pool_new(unsigned workers, unsigned slots, size_t slot_size, int *fds)
 	fb_config_init(&cfg);
 	cfg.workers = workers;
 	cfg.slots = slots;
-	cfg.slot_size = slot_size;
+	cfg.payload_size = slot_size;
 	cfg.result_size = 64;
 	assert_int_equal(fb_pool_create(&p, &cfg), 0);
 	assert_int_equal(fb_pool_register(p, C_SUM, h_sum, NULL), 0);
@@ -53,6 +53,7 @@ fill_jobs(struct fb_job *jobs, size_t n, const unsigned char *b)
 {
 	size_t i;
 
+	memset(jobs, 0, n * sizeof(*jobs));
 	for (i = 0; i < n; i++) {
 		jobs[i].j_code = C_SUM;
 		jobs[i].j_payload = b;
@@ -78,6 +79,7 @@ test_batch_submit(void **state)
 
 	(void)state;
 	p = pool_new(4, 128, 64, &fds);
+	memset(jobs, 0, sizeof(jobs)); /* the options: defaults */
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	ways = ncpu < 4 ? (unsigned)ncpu : 4;
 	run = (N + ways - 1) / ways;
@@ -272,10 +274,10 @@ test_next_view(void **state)
 	assert_true(res.r_ticket == t);
 	assert_int_equal(res.r_len, 4);
 	assert_memory_equal(data, "view", 4);
-	assert_int_equal(fb_pool_pending(p), 1); /* held until release */
+	assert_int_equal(fb_pool_slots_used(p), 1); /* held until release */
 	assert_int_equal(fb_pool_next_view(p, &res, &data, 0), -ENOENT);
 	assert_int_equal(fb_pool_release(p, t), 0);
-	assert_int_equal(fb_pool_pending(p), 0);
+	assert_int_equal(fb_pool_slots_used(p), 0);
 	tu_pool_end(p, fds);
 }
 

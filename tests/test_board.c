@@ -233,7 +233,7 @@ static void
 check_layout(uint32_t workers, uint32_t slots, size_t slot_size,
     size_t result_size)
 {
-	struct fb__geometry g = { workers, slots, slot_size, result_size };
+	struct fb__geometry g = { workers, slots, slot_size, result_size, 0 };
 	struct fb__board_hdr h;
 	size_t size, stride, want;
 
@@ -295,19 +295,20 @@ test_layout_overflow(void **state)
 
 	(void)state;
 	/* Rejected by the per-slot size check. */
-	g = (struct fb__geometry){ 4, 65536, SIZE_MAX / 2, 64 };
+	g = (struct fb__geometry){ 4, 65536, SIZE_MAX / 2, 64, 0 };
 	assert_int_equal(fb__board_layout(&g, &h), 0);
-	g = (struct fb__geometry){ 4, 65536, 64, SIZE_MAX / 2 };
+	g = (struct fb__geometry){ 4, 65536, 64, SIZE_MAX / 2, 0 };
 	assert_int_equal(fb__board_layout(&g, &h), 0);
-	g = (struct fb__geometry){ 4, 2, SIZE_MAX, SIZE_MAX };
+	g = (struct fb__geometry){ 4, 2, SIZE_MAX, SIZE_MAX, 0 };
 	assert_int_equal(fb__board_layout(&g, &h), 0);
 	/* Passes that check, overflows stride * slots. */
-	g = (struct fb__geometry){ 4, 65536, SIZE_MAX / 4, SIZE_MAX / 4 };
+	g = (struct fb__geometry){ 4, 65536, SIZE_MAX / 4, SIZE_MAX / 4, 0 };
 	assert_int_equal(fb__board_layout(&g, &h), 0);
-	g = (struct fb__geometry){ 1, 2, SIZE_MAX / 4, SIZE_MAX / 4 };
+	g = (struct fb__geometry){ 1, 2, SIZE_MAX / 4, SIZE_MAX / 4, 0 };
 	assert_int_equal(fb__board_layout(&g, &h), 0);
 	/* stride * slots fits, adding the tables does not. */
-	g = (struct fb__geometry){ 1024, 65536, (SIZE_MAX / 65536) - 64, 0 };
+	g = (struct fb__geometry){ 1024, 65536, (SIZE_MAX / 65536) - 64, 0,
+	    0 };
 	assert_int_equal(fb__board_layout(&g, &h), 0);
 }
 
@@ -393,7 +394,7 @@ check_private(struct fixture *fx, const struct fb__geometry *g)
 	assert_int_equal(st.bs_cpid, getpid());
 	assert_int_equal(st.bs_lpid, getpid());
 	assert_int_equal(st.bs_slots, g->g_slots);
-	assert_int_equal(st.bs_slot_size, g->g_slot_size);
+	assert_int_equal(st.bs_payload_size, g->g_slot_size);
 	assert_int_equal(st.bs_result_size, g->g_result_size);
 
 	/* The header is the layout, plus the creator. */
@@ -437,9 +438,9 @@ static void
 test_private_board(void **state)
 {
 	struct fixture *fx = *state;
-	struct fb__geometry g1 = { 4, 256, 4096, 4096 };
-	struct fb__geometry g2 = { 3, 17, 100, 7 };
-	struct fb__geometry g3 = { 1, 1, 0, 0 };
+	struct fb__geometry g1 = { 4, 256, 4096, 4096, 0 };
+	struct fb__geometry g2 = { 3, 17, 100, 7, 0 };
+	struct fb__geometry g3 = { 1, 1, 0, 0, 0 };
 
 	check_private(fx, &g1);
 	check_private(fx, &g2);
@@ -451,7 +452,7 @@ static void
 test_mode(void **state)
 {
 	struct fixture *fx = *state;
-	struct fb__geometry g = { 2, 4, 64, 64 };
+	struct fb__geometry g = { 2, 4, 64, 64, 0 };
 	struct fb_board_stat st;
 	struct fb_config cfg;
 
@@ -476,7 +477,7 @@ static void
 test_keyed_board(void **state)
 {
 	struct fixture *fx = *state;
-	struct fb__geometry g = { 2, 8, 256, 128 };
+	struct fb__geometry g = { 2, 8, 256, 128, 0 };
 	struct fb_board_stat st;
 	struct fb_config cfg;
 	key_t key = test_key(0);
@@ -512,7 +513,7 @@ static void
 test_ftok_board(void **state)
 {
 	struct fixture *fx = *state;
-	struct fb__geometry g = { 1, 2, 64, 64 };
+	struct fb__geometry g = { 1, 2, 64, 64, 0 };
 	struct fb_board_stat st;
 	struct fb_config cfg;
 	key_t key;
@@ -559,7 +560,7 @@ static void
 test_stale_reclaim(void **state)
 {
 	struct fixture *fx = *state;
-	struct fb__geometry g = { 2, 8, 256, 256 };
+	struct fb__geometry g = { 2, 8, 256, 256, 0 };
 	struct fb_board_stat st;
 	struct fb_config cfg;
 	struct shmid_ds ds;
@@ -633,7 +634,7 @@ static void
 test_live_creator_not_reclaimed(void **state)
 {
 	struct fixture *fx = *state;
-	struct fb__geometry g = { 1, 4, 64, 64 };
+	struct fb__geometry g = { 1, 4, 64, 64, 0 };
 	struct fb_config cfg;
 	struct shmid_ds ds;
 	key_t key = test_key(2);
@@ -660,8 +661,8 @@ static void
 test_bad_config(void **state)
 {
 	struct fixture *fx = *state;
-	struct fb__geometry g = { 1, 4, 64, 64 };
-	struct fb__geometry big = { 4, 65536, SIZE_MAX / 2, 64 };
+	struct fb__geometry g = { 1, 4, 64, 64, 0 };
+	struct fb__geometry big = { 4, 65536, SIZE_MAX / 2, 64, 0 };
 	struct fb_config cfg;
 
 	fb_config_init(&cfg);
@@ -688,7 +689,7 @@ static void
 test_foreign_owner(void **state)
 {
 	struct fixture *fx = *state;
-	struct fb__geometry g = { 1, 4, 64, 64 };
+	struct fb__geometry g = { 1, 4, 64, 64, 0 };
 	struct shmid_ds ds;
 	struct fb_config cfg;
 	key_t key = test_key(3);
@@ -719,7 +720,7 @@ test_foreign_owner(void **state)
 static void
 test_board_check(void **state)
 {
-	struct fb__geometry g = { 3, 5, 100, 40 }, got;
+	struct fb__geometry g = { 3, 5, 100, 40, 7 }, got;
 	struct fb__board_hdr h, *hp;
 	unsigned char *buf;
 	size_t n;

@@ -337,7 +337,7 @@ test_submit_from_handler_refused(void **state)
 	assert_int_equal(fb_pool_wait(p, t, &res, &r, sizeof(r), 5000), 0);
 	assert_int_equal(res.r_outcome, FB_DONE);
 	assert_int_equal(r, -EPERM);
-	assert_int_equal(fb_pool_pending(p), 0);
+	assert_int_equal(fb_pool_slots_used(p), 0);
 	tu_pool_end(p, fds);
 }
 
@@ -497,7 +497,7 @@ test_poison_starting_keeps_pool(void **state)
 	TU_GUARD(30);
 	fb_config_init(&cfg);
 	cfg.workers = 1;
-	cfg.respawn_max = 5;
+	cfg.crash_loop_max = 5;
 	assert_non_null(p = make_pool(&cfg));
 	for (i = 0; i < 5; i++)
 		assert_int_equal(fb_pool_submit(p, C_STARTING, NULL, 0, 0,
@@ -807,10 +807,11 @@ SUB_TEST(test_fork_eagain_at_start, nproc_start, 20)
 /* A failed pool comes back with fb_pool_resize().  Workers inherit the
  * environment at fork: init fails until the gate variable is set. */
 static int
-init_gated(unsigned index, void *arg)
+init_gated(unsigned index, void *arg, void **ctx)
 {
 	(void)index;
 	(void)arg;
+	(void)ctx;
 	return getenv("FB_GATE_OPEN") == NULL;
 }
 
@@ -830,7 +831,7 @@ test_failed_pool_recovers(void **state)
 	unsetenv("FB_GATE_OPEN");
 	fb_config_init(&cfg);
 	cfg.workers = 1;
-	cfg.respawn_max = 2;
+	cfg.crash_loop_max = 2;
 	cfg.worker_init = init_gated;
 	assert_int_equal(fb_pool_create(&p, &cfg), 0);
 	assert_int_equal(fb_pool_register(p, C_ECHO, tu_h_echo, NULL), 0);
@@ -915,7 +916,7 @@ test_eintr_storm_timeouts(void **state)
 	storm_stop(tm);
 	assert_int_equal(fb_pool_wait(p, t, &res, &out, sizeof(out), 0), 0);
 	assert_int_equal(res.r_outcome, FB_CRASHED);
-	assert_int_equal(WTERMSIG(res.r_status), SIGTERM);
+	assert_int_equal(WTERMSIG(res.r_wait_status), SIGTERM);
 	fb_pool_destroy(p);
 	tu_assert_no_children();
 	assert_int_equal(tu_count_fds(), fds);
@@ -948,10 +949,11 @@ test_wait_zero_polls(void **state)
 /* A task waiting for a worker (its only worker cannot start for a while)
  * is run by shutdown, with no limit or within it, not cancelled. */
 static int
-init_slow_gate(unsigned index, void *arg)
+init_slow_gate(unsigned index, void *arg, void **ctx)
 {
 	(void)index;
 	(void)arg;
+	(void)ctx;
 	return getenv("FB_GATE_SHUT") != NULL && access(getenv("FB_GATE_SHUT"),
 	    F_OK) == 0;
 }
@@ -975,8 +977,8 @@ shutdown_runs_pending(int timeout_ms)
 	fb_config_init(&cfg);
 	cfg.workers = 1;
 	cfg.slots = 8192;
-	cfg.slot_size = 8;
-	cfg.respawn_max = 50;
+	cfg.payload_size = 8;
+	cfg.crash_loop_max = 50;
 	cfg.worker_init = init_slow_gate;
 	unlink(path); /* the first worker starts */
 	assert_int_equal(fb_pool_create(&p, &cfg), 0);
@@ -1039,7 +1041,7 @@ test_shutdown_drains_backlog(void **state)
 	fb_config_init(&cfg);
 	cfg.workers = 2;
 	cfg.slots = 12000;
-	cfg.slot_size = 8;
+	cfg.payload_size = 8;
 	assert_non_null(p = make_pool(&cfg));
 	for (i = 0; i < 12000; i++)
 		assert_int_equal(fb_pool_submit(p, C_ECHO, "ok", 2, FB_DEFER,
@@ -1132,7 +1134,7 @@ test_backoff_no_overflow(void **state)
 	setenv("FB_GATE_SHUT", "/", 1); /* exists: every init fails */
 	fb_config_init(&cfg);
 	cfg.workers = 1;
-	cfg.respawn_max = 1000;
+	cfg.crash_loop_max = 1000;
 	cfg.worker_init = init_slow_gate;
 	assert_int_equal(fb_pool_create(&p, &cfg), 0);
 	assert_int_equal(fb_pool_start(p), 0);
@@ -1237,7 +1239,7 @@ sigchld_ignored(void)
 	CHECK(kill(wi.wi_pid, SIGKILL) == 0);
 	CHECK(fb_pool_wait(p, t, &res, &out, sizeof(out), 5000) == 0);
 	CHECK(res.r_outcome == FB_CRASHED);
-	CHECK(res.r_status == -1);        /* the kernel kept nothing */
+	CHECK(res.r_wait_status == -1);      /* the kernel kept nothing */
 	CHECK(logged[0] != '\0');          /* and the log says so */
 	ms = 1;
 	CHECK(fb_pool_submit(p, C_SLEEP, &ms, 4, 0, &t) == 0);

@@ -82,7 +82,7 @@ start_pool(struct fixture *f, unsigned workers, unsigned slots,
 	fb_config_init(&cfg);
 	cfg.workers = workers;
 	cfg.slots = slots;
-	cfg.slot_size = 1024;
+	cfg.payload_size = 1024;
 	cfg.policy = policy;
 	assert_int_equal(fb_pool_create(&f->pool, &cfg), 0);
 	assert_int_equal(fb_pool_register(f->pool, C_ECHO, tu_h_echo, NULL), 0);
@@ -131,7 +131,7 @@ test_round_trip(void **state)
 	/* Taken once: a second take finds nothing. */
 	assert_int_equal(fb_pool_result(f.pool, t, &res, buf, sizeof(buf)),
 	    -ENOENT);
-	assert_int_equal(fb_pool_pending(f.pool), 0);
+	assert_int_equal(fb_pool_slots_used(f.pool), 0);
 	finish(&f);
 }
 
@@ -311,7 +311,7 @@ test_oversize_payload(void **state)
 	assert_int_equal(fb_pool_submit(f.pool, C_ECHO, big, sizeof(big), 0,
 	    &t), -EMSGSIZE);
 	assert_true(t == 0);
-	assert_int_equal(fb_pool_pending(f.pool), 0);
+	assert_int_equal(fb_pool_slots_used(f.pool), 0);
 	/* Exactly the slot size is fine. */
 	assert_int_equal(fb_pool_submit(f.pool, C_ECHO, big, 1024, 0, &t), 0);
 	finish(&f);
@@ -560,7 +560,7 @@ test_board_stat(void **state)
 	assert_int_equal(st.bs_mode, 0600);
 	assert_int_equal(st.bs_cpid, getpid());
 	assert_int_equal(st.bs_slots, 16);
-	assert_int_equal(st.bs_slot_size, 1024);
+	assert_int_equal(st.bs_payload_size, 1024);
 	assert_true(st.bs_size >= 16 * 2048u);
 	assert_int_equal(st.bs_size_rounded % 4096, 0);
 	assert_true(st.bs_size_rounded >= st.bs_size &&
@@ -739,7 +739,7 @@ test_junk_in_pipe(void **state)
 
 		fb_config_init(&cfg);
 		cfg.workers = 2;
-		cfg.slot_size = 64;
+		cfg.payload_size = 64;
 		assert_int_equal(fb_pool_create(&f.pool, &cfg), 0);
 		fd = f.pool->p_done[1];
 		assert_int_equal(fb_pool_register(f.pool, 50, h_junk, &fd), 0);

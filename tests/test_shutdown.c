@@ -152,8 +152,8 @@ test_escalation(void **state)
 	assert_true(tu_now_ms() - t0 >= 250);
 	assert_int_equal(fb_pool_result(p, a, &res, buf, sizeof(buf)), 0);
 	assert_int_equal(res.r_outcome, FB_CRASHED);
-	assert_true(WIFSIGNALED(res.r_status));
-	assert_int_equal(WTERMSIG(res.r_status), SIGKILL);
+	assert_true(WIFSIGNALED(res.r_wait_status));
+	assert_int_equal(WTERMSIG(res.r_wait_status), SIGKILL);
 	assert_int_equal(fb_pool_result(p, b, &res, buf, sizeof(buf)), 0);
 	assert_int_equal(res.r_outcome, FB_CANCELLED);
 	fb_pool_destroy(p);
@@ -181,7 +181,7 @@ test_term_suffices(void **state)
 	assert_true(tu_now_ms() - t0 < 2000); /* no need to wait the grace */
 	assert_int_equal(fb_pool_result(p, a, &res, buf, sizeof(buf)), 0);
 	assert_int_equal(res.r_outcome, FB_CRASHED);
-	assert_int_equal(WTERMSIG(res.r_status), SIGTERM);
+	assert_int_equal(WTERMSIG(res.r_wait_status), SIGTERM);
 	fb_pool_destroy(p);
 	pool_gone(shmid, fds);
 }

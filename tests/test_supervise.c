@@ -9,6 +9,8 @@
 
 #include <sys/prctl.h>
 
+#include <poll.h>
+
 #define C_SLEEP 1
 #define C_MIX 2
 #define C_MIXSLOW 5
@@ -95,8 +97,8 @@ kill_mid_task(unsigned retries)
 	    0);
 	if (retries == 0) {
 		assert_int_equal(res.r_outcome, FB_CRASHED);
-		assert_true(WIFSIGNALED(res.r_status));
-		assert_int_equal(WTERMSIG(res.r_status), SIGKILL);
+		assert_true(WIFSIGNALED(res.r_wait_status));
+		assert_int_equal(WTERMSIG(res.r_wait_status), SIGKILL);
 		assert_int_equal(res.r_pid, victim);
 		assert_int_equal(res.r_attempts, 1);
 	} else {
@@ -209,16 +211,18 @@ test_master_death(void **state)
 }
 
 static int
-init_fails(unsigned index, void *arg)
+init_fails(unsigned index, void *arg, void **ctx)
 {
 	(void)index;
 	(void)arg;
+	(void)ctx;
 	return -1;
 }
 
-/* Workers that die before they are ready: back-off, then give up. */
+/* Workers that die before they are ready: back-off, then give up.  They
+ * die of a failing worker_init, or of an injected fault at start. */
 static void
-test_crash_loop(void **state)
+crash_loop(const char *fault)
 {
 	struct fb_config cfg;
 	struct fb_pool *p;
@@ -230,12 +234,14 @@ test_crash_loop(void **state)
 	int64_t t0;
 	int fds = tu_count_fds();
 
-	(void)state;
 	TU_GUARD(20);
 	fb_config_init(&cfg);
 	cfg.workers = 2;
-	cfg.respawn_max = 4;
-	cfg.worker_init = init_fails;
+	cfg.crash_loop_max = 4;
+	if (fault != NULL)
+		cfg.fault = fault;
+	else
+		cfg.worker_init = init_fails;
 	assert_int_equal(fb_pool_create(&p, &cfg), 0);
 	assert_int_equal(fb_pool_register(p, C_SLEEP, tu_h_sleep, NULL), 0);
 	assert_int_equal(tu_start(p), 0);
@@ -253,6 +259,50 @@ test_crash_loop(void **state)
 	fb_pool_destroy(p);
 	tu_assert_no_children();
 	assert_int_equal(tu_count_fds(), fds);
+}
+
+/* Shrinking takes effect in fb_pool_resize() itself: the retired worker's
+ * pipe is closed there, so it exits and the pool fd reports it, with no
+ * other call in between (an event loop waits on that fd). */
+static void
+test_resize_shrink_now(void **state)
+{
+	struct fb_config cfg;
+	struct pollfd pfd;
+	struct fb_pool *p;
+	int fds = tu_count_fds();
+
+	(void)state;
+	TU_GUARD(20);
+	fb_config_init(&cfg);
+	cfg.workers = 2;
+	assert_int_equal(fb_pool_create(&p, &cfg), 0);
+	assert_int_equal(tu_start(p), 0);
+	assert_int_equal(fb_pool_resize(p, 1), 0);
+	pfd.fd = fb_pool_fd(p);
+	pfd.events = POLLIN;
+	/* Start-up messages and, without pidfds, the death-polling timer
+	 * wake the fd too: loop until the retired worker is reaped. */
+	while (fb_pool_workers(p) == 2) {
+		assert_int_equal(poll(&pfd, 1, 5000), 1);
+		assert_true(fb_pool_process(p) >= 0);
+	}
+	assert_int_equal(fb_pool_workers(p), 1);
+	tu_pool_end(p, fds);
+}
+
+static void
+test_crash_loop(void **state)
+{
+	(void)state;
+	crash_loop(NULL);
+}
+
+static void
+test_crash_loop_fault(void **state)
+{
+	(void)state;
+	crash_loop("point=start,action=exit");
 }
 
 /*
@@ -391,10 +441,10 @@ test_timeout(void **state)
 	assert_int_equal(fb_pool_submit(p, C_SLEEP, &quick, 4, 0, &d), 0);
 	assert_int_equal(fb_pool_wait(p, a, &res, &out, sizeof(out), 5000), 0);
 	assert_int_equal(res.r_outcome, FB_TIMEDOUT);
-	assert_int_equal(WTERMSIG(res.r_status), SIGTERM);
+	assert_int_equal(WTERMSIG(res.r_wait_status), SIGTERM);
 	assert_int_equal(fb_pool_wait(p, b, &res, &out, sizeof(out), 5000), 0);
 	assert_int_equal(res.r_outcome, FB_TIMEDOUT);
-	assert_int_equal(WTERMSIG(res.r_status), SIGKILL);
+	assert_int_equal(WTERMSIG(res.r_wait_status), SIGKILL);
 	assert_int_equal(fb_pool_wait(p, d, &res, &out, sizeof(out), 5000), 0);
 	assert_int_equal(res.r_outcome, FB_DONE);
 	/* Order, not speed: a was stopped at its deadline, long before its
@@ -424,8 +474,8 @@ test_recycle(void **state)
 	TU_GUARD(30);
 	fb_config_init(&cfg);
 	cfg.workers = 2;
-	cfg.max_tasks = 10;
-	cfg.max_tasks_jitter = 5;
+	cfg.recycle_after = 10;
+	cfg.recycle_jitter = 5;
 	p = pool_cfg(&cfg, &shmid);
 	for (i = 0, j = 0; i < N || j < N;) {
 		if (i < N && (r = fb_pool_submit(p, C_PID, NULL, 0, FB_NONBLOCK,
@@ -614,7 +664,7 @@ test_spawn_rate(void **state)
 		assert_int_equal(fb_pool_next(p, &res, buf, sizeof(buf), 10000),
 		    0);
 		assert_int_equal(res.r_outcome, FB_CRASHED);
-		assert_int_equal(WTERMSIG(res.r_status), SIGKILL);
+		assert_int_equal(WTERMSIG(res.r_wait_status), SIGKILL);
 	}
 	/* 12 deaths, 2 workers: >= 10 respawns, 4 a second at most. */
 	fb_pool_counters(p, &c);
@@ -631,10 +681,12 @@ main(void)
 		TU_TEST(test_kill_retry),
 		TU_TEST(test_master_death),
 		TU_TEST(test_crash_loop),
+		TU_TEST(test_crash_loop_fault),
 		TU_TEST(test_chaos),
 		TU_TEST(test_timeout),
 		TU_TEST(test_recycle),
 		TU_TEST(test_resize),
+		TU_TEST(test_resize_shrink_now),
 		TU_TEST(test_spawn_rate),
 		TU_TEST(test_write_to_dead_worker),
 	};

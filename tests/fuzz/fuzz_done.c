@@ -37,7 +37,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fb_config_init(&cfg);
 	cfg.workers = NWORKERS;
 	cfg.slots = NSLOTS;
-	cfg.slot_size = 64;
+	cfg.payload_size = 64;
 	cfg.task_timeout_ms = 1;
 	if (fb_pool_create(&pool, &cfg) != 0)
 		abort();
