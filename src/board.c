@@ -343,15 +343,13 @@ fb__board_result(const struct fb__board *b, uint32_t slot)
  * attached to the board may append: the master and every worker.
  */
 void
-fb__trace(const struct fb__board *b, enum fb_trace_kind kind, uint32_t slot,
-    uint32_t worker, uint64_t task, unsigned from, unsigned to,
+fb__trace_append(const struct fb__board *b, enum fb_trace_kind kind,
+    uint32_t slot, uint32_t worker, uint64_t task, unsigned from, unsigned to,
     enum fb_trace_cause cause)
 {
 	struct fb__trace_slot *ts;
 	uint64_t i;
 
-	if (b->b_ntrace == 0)
-		return;
 	i = atomic_fetch_add_explicit(&b->b_hdr->bh_trace_head, 1,
 	    memory_order_relaxed);
 	ts = &b->b_trace[i % b->b_ntrace];

@@ -164,7 +164,7 @@ act(enum fb__fault_action a)
 
 /* The worker passes point p (running code, or 0): act if a rule says so. */
 void
-fb__fault_at(struct fb__faults *f, enum fb__fault_point p, unsigned worker,
+fb__fault_check(struct fb__faults *f, enum fb__fault_point p, unsigned worker,
     uint32_t code)
 {
 	struct fb__fault_rule *r;

@@ -207,9 +207,20 @@ void *fb__board_result(const struct fb__board *, uint32_t slot);
 void fb__row_write_begin(struct fb__worker_row *);
 void fb__row_write_end(struct fb__worker_row *);
 int fb__row_read(const struct fb__worker_row *, struct fb__row_copy *);
-void fb__trace(const struct fb__board *, enum fb_trace_kind, uint32_t slot,
-    uint32_t worker, uint64_t task, unsigned from, unsigned to,
+void fb__trace_append(const struct fb__board *, enum fb_trace_kind,
+    uint32_t slot, uint32_t worker, uint64_t task, unsigned from, unsigned to,
     enum fb_trace_cause);
+
+/* Every transition passes here: with no ring it must cost a test, not a
+ * call. */
+static inline void
+fb__trace(const struct fb__board *b, enum fb_trace_kind kind, uint32_t slot,
+    uint32_t worker, uint64_t task, unsigned from, unsigned to,
+    enum fb_trace_cause cause)
+{
+	if (b->b_ntrace != 0)
+		fb__trace_append(b, kind, slot, worker, task, from, to, cause);
+}
 int fb__trace_read(const struct fb__trace_slot *, uint32_t n, uint64_t head,
     uint64_t *cursor, struct fb_trace_rec *out, size_t count);
 
@@ -320,8 +331,17 @@ struct fb__faults {
 
 int fb__fault_parse(const char *spec, struct fb__faults *);
 void fb__fault_arm(struct fb__faults *, unsigned worker, uint32_t generation);
-void fb__fault_at(struct fb__faults *, enum fb__fault_point, unsigned worker,
-    uint32_t code);
+void fb__fault_check(struct fb__faults *, enum fb__fault_point,
+    unsigned worker, uint32_t code);
+
+/* A worker passes its fault points for every task: free without faults. */
+static inline void
+fb__fault_at(struct fb__faults *f, enum fb__fault_point p, unsigned worker,
+    uint32_t code)
+{
+	if (f->f_n != 0)
+		fb__fault_check(f, p, worker, code);
+}
 
 /* ---- handler registry (registry.c) -------------------------------------- */
 

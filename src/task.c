@@ -181,6 +181,7 @@ int
 fb__launch_job(struct fb_pool *p, uint32_t slot, const struct fb_job *job)
 {
 	struct fb__mslot *ms = &p->p_slots[slot];
+	int r;
 
 	ms->ms_code = job->j_code;
 	ms->ms_len = (uint32_t)job->j_len;
@@ -200,14 +201,19 @@ fb__launch_job(struct fb_pool *p, uint32_t slot, const struct fb_job *job)
 	ms->ms_started_ns = 0;
 	ms->ms_ended_ns = 0;
 	ms->ms_timedout = 0;
-	ms->ms_queued_ns = fb__coarse_ns();
+	ms->ms_sent_ns = 0;
 	ms->ms_timeout_ms = job->j_timeout_ms != 0 ? job->j_timeout_ms :
 	    task_timeout(p, job->j_code);
 	if (ms->ms_timeout_ms != 0 && p->p_timed++ == 0)
 		p->p_rearm = 1; /* deadline checks start */
 	p->p_inflight++;
 	p->p_ctr.c_submitted++;
-	return fb__dispatch(p, slot);
+	r = fb__dispatch(p, slot);
+	/* Sent at once, it was queued when it was sent (one clock read); a
+	 * task parked for a worker reads the clock itself. */
+	ms->ms_queued_ns = ms->ms_sent_ns != 0 ? ms->ms_sent_ns :
+	    fb__coarse_ns();
+	return r;
 }
 
 /* Write what worker index's pipe takes of its outbox.  Returns 1 when the

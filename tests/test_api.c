@@ -112,12 +112,8 @@ static void
 wait_busy(struct fb_pool *p, unsigned i)
 {
 	struct fb_worker_info wi;
-	int64_t t0 = tu_now_ms();
 
-	do {
-		assert_int_equal(fb_pool_worker_info(p, i, &wi), 0);
-		assert_true(tu_now_ms() - t0 < 5000);
-	} while (wi.wi_state != FB_WORKER_BUSY && (tu_sleep_ms(1), 1));
+	tu_wait_busy(p, i, &wi);
 }
 
 /* ---- udata and per-task options ----------------------------------------- */

@@ -61,17 +61,6 @@ pool_new(unsigned workers, unsigned retries, int *shmid)
 }
 
 static void
-wait_busy(struct fb_pool *p, unsigned i, struct fb_worker_info *wi)
-{
-	int64_t t0 = tu_now_ms();
-
-	do {
-		assert_int_equal(fb_pool_worker_info(p, i, wi), 0);
-		assert_true(tu_now_ms() - t0 < 5000);
-	} while (wi->wi_state != FB_WORKER_BUSY);
-}
-
-static void
 kill_mid_task(unsigned retries)
 {
 	struct fb_pool *p;
@@ -89,7 +78,7 @@ kill_mid_task(unsigned retries)
 	for (i = 0; i < 5; i++)
 		assert_int_equal(fb_pool_submit(p, C_SLEEP, &quick, 4, 0,
 		    &q[i]), 0);
-	wait_busy(p, 0, &wi);
+	tu_wait_busy(p, 0, &wi);
 	victim = wi.wi_pid;
 	assert_int_equal(kill(victim, SIGKILL), 0);
 

@@ -136,6 +136,18 @@ tu_ignores(pid_t pid, int sig)
 	return (mask >> (sig - 1)) & 1;
 }
 
+/* Wait (at most 5 s) until worker i runs a task; *wi is its row then. */
+static inline void
+tu_wait_busy(struct fb_pool *p, unsigned i, struct fb_worker_info *wi)
+{
+	int64_t t0 = tu_now_ms();
+
+	do {
+		assert_int_equal(fb_pool_worker_info(p, i, wi), 0);
+		assert_true(tu_now_ms() - t0 < 5000);
+	} while (wi->wi_state != FB_WORKER_BUSY && (tu_sleep_ms(1), 1));
+}
+
 /* Has pid ended (gone, or a zombie nobody reaped yet)? */
 static inline int
 tu_gone(pid_t pid)
