@@ -167,8 +167,9 @@ whole_life(void)
 		fail(pool, "fb_pool_shutdown", r);
 	if ((r = read_trace(pool, &rd)) < 0)
 		fail(pool, "fb_pool_trace_read", r);
-	printf("trace: %d records read, tr_seq 1 to %" PRIu64 ", ring of %u\n",
-	    r, rd.last, cfg.trace_records);
+	printf("trace: %d records read, tr_seq %" PRIu64 " to %" PRIu64
+	    ", ring of %u\n", r, rd.n > 0 ? rd.rec[0].tr_seq : 0, rd.last,
+	    cfg.trace_records);
 
 	for (size_t k = 0; k < rd.n; k++) {
 		if (rd.rec[k].tr_pid == master_pid)
