@@ -70,6 +70,7 @@ print_stat(int id, const char *title)
 	printf("  shm_perm.cuid   %d  (creator)\n", (int)ds.shm_perm.cuid);
 	printf("  shm_perm.cgid   %d\n", (int)ds.shm_perm.cgid);
 	printf("  shm_perm.mode   %04o\n", (unsigned)ds.shm_perm.mode);
+	printf("  shm_perm.__seq  %u\n", (unsigned)ds.shm_perm.__seq);
 	printf("  shm_segsz       %zu\n", (size_t)ds.shm_segsz);
 	printf("  shm_atime       %lld %s\n", (long long)ds.shm_atime,
 	    when(ds.shm_atime));

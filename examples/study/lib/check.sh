@@ -14,6 +14,7 @@
 #   study_end                     # "NAME: N passed, M failed"; exit 0 or 1
 #
 # and, where needed: study_need TOOL PACKAGE (fail if a tool is missing),
+# study_build_forkboard (study_build, linked with libforkboard),
 # study_run_cmd SECS PROGRAM ARG... (run anything under the guard),
 # STUDY_NORMALISE (a sed -E script applied before comparing), study_number
 # WORDS (ids to #1, #2...), study_expect FILE (compare another file),
@@ -100,6 +101,44 @@ study_build() {
 		[[ ${STUDY_QUIET-} == 1 ]] || sed 's/^/    /' "$T/cc.log"
 		study_end
 	fi
+}
+
+# study_build_forkboard: compile the source against libforkboard into
+# $T/prog, for the lessons on the library itself.  The library is
+# $FORKBOARD_LIBDIR/libforkboard.so if set, else build-study/.libs, built
+# here when needed (configure + make libforkboard.la, under a lock, so
+# that checks run side by side build it once).  Sets LD_LIBRARY_PATH for
+# the runs that follow.
+study_build_forkboard() {
+	local libdir=${FORKBOARD_LIBDIR-} bdir
+	study_need make make
+	study_need flock util-linux
+	if [[ -z $libdir ]]; then
+		bdir=$STUDY_TOP/build-study
+		libdir=$bdir/.libs
+		if [[ ! -x $STUDY_TOP/configure ]]; then
+			echo "$STUDY_NAME: $STUDY_TOP/configure is missing: run 'autoreconf -fi' at the top first" >&2
+			exit 2
+		fi
+		mkdir -p "$bdir"
+		if ! (
+			flock 9
+			[[ -f $bdir/Makefile ]] || (cd "$bdir" && ../configure -q)
+			make -C "$bdir" -s libforkboard.la
+		) 9>"$bdir/.study-lock" >"$T/lib.log" 2>&1; then
+			study_fail "cannot build libforkboard in build-study/:"
+			tail -n 20 "$T/lib.log" | sed 's/^/    /'
+			study_end
+		fi
+	fi
+	if [[ ! -f $libdir/libforkboard.so ]]; then
+		study_fail "no libforkboard.so in $libdir"
+		study_end
+	fi
+	# The generated <forkboard-version.h> sits in the build tree's include/.
+	study_build -I "$libdir/../include" -I "$STUDY_TOP/include" \
+	    "$libdir/libforkboard.so" -lbsd
+	export LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 }
 
 # study_run SECONDS [ARG...]: run $T/prog under the guard.
