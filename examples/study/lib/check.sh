@@ -197,6 +197,28 @@ study_end() {
 	exit
 }
 
+# study_forkboard TARGET...: make TARGETs (libforkboard.la, a program) in
+# build-study/ at the top, configured on first use, under a lock (checks
+# run in parallel); sets STUDY_BUILD.  Lessons that link the library or
+# run its programs use it.  A failure fails the check here.
+study_forkboard() {
+	STUDY_BUILD=$STUDY_TOP/build-study
+	if [[ ! -x $STUDY_TOP/configure ]]; then
+		echo "$STUDY_NAME: $STUDY_TOP/configure is missing: run 'autoreconf -fi' at the top first" >&2
+		exit 2
+	fi
+	mkdir -p "$STUDY_BUILD"
+	if ! (
+		flock 9
+		[[ -f $STUDY_BUILD/Makefile ]] || (cd "$STUDY_BUILD" && ../configure -q)
+		make -C "$STUDY_BUILD" -s "$@"
+	) 9>"$STUDY_BUILD/.study-lock" >"$T/lib.log" 2>&1; then
+		study_fail "cannot build $* in build-study/:"
+		tail -n 20 "$T/lib.log" | sed 's/^/    /'
+		study_end
+	fi
+}
+
 # study_number WORDS [FILE]: replace each "WORD <number>" (decimal or 0x
 # hex), WORD matching the extended regex WORDS, by "WORD #k", k counting
 # distinct numbers in order of first appearance (one count for all the
