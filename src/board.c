@@ -178,8 +178,9 @@ fb__row_read(const struct fb__worker_row *r, struct fb__row_copy *c)
 
 /*
  * Mirror the master's counters into the board for inspectors: relaxed
- * stores to a line only the master writes, once per turn of its loop.
- * Nothing in the library reads them.
+ * stores to lines only the master writes (already in its cache), once
+ * per turn of its loop; no clock read, no fence.  Nothing in the library
+ * reads them.
  */
 void
 fb__board_publish(const struct fb__board *b, const struct fb_counters *c,
@@ -210,8 +211,6 @@ fb__board_publish(const struct fb__board *b, const struct fb_counters *c,
 	    memory_order_relaxed);
 	atomic_store_explicit(&bc->bc_inflight, inflight,
 	    memory_order_relaxed);
-	atomic_store_explicit(&bc->bc_updated_ns, fb__coarse_ns(),
-	    memory_order_release);
 }
 
 static int

@@ -95,7 +95,6 @@ struct fb__board_ctr {
 	_Atomic uint64_t bc_respawns;
 	_Atomic uint32_t bc_slots_used;
 	_Atomic uint32_t bc_inflight;
-	_Atomic int64_t bc_updated_ns;  /* CLOCK_MONOTONIC (coarse) */
 } __attribute__((aligned(FB__CACHELINE)));
 
 /* The board starts with this header.  No pointers: offsets only, so any
