@@ -158,6 +158,7 @@ void
 top_snapshot(struct top_board *b)
 {
 	struct fb__board_hdr h;
+	struct shmid_ds ds;
 	void *base;
 	int r;
 
@@ -170,7 +171,15 @@ top_snapshot(struct top_board *b)
 		    errno == EINVAL || errno == EIDRM ? TOP_EGONE : TOP_ESYS;
 		return;
 	}
-	/* The size is the kernel's, so reads stay inside the segment. */
+	/* The size of what is attached, from the kernel, now: the shmid
+	 * could have been freed and reused since /proc was read.  Reads stay
+	 * inside it. */
+	if (shmctl(b->b_seg.sg_shmid, IPC_STAT, &ds) == -1) {
+		b->b_errno = errno;
+		b->b_err = errno == EACCES ? TOP_EACCES : TOP_EGONE;
+		goto out;
+	}
+	b->b_seg.sg_size = ds.shm_segsz;
 	if (b->b_seg.sg_size < sizeof(h)) {
 		b->b_err = TOP_ENOTBOARD;
 		goto out;
