@@ -30,8 +30,8 @@ _Static_assert(sizeof(struct fb__worker_row) == FB__CACHELINE,
 _Static_assert(sizeof(struct fb__slot_row) == FB__CACHELINE,
     "slot row is one cache line");
 _Static_assert(sizeof(struct fb__trace_slot) == 40, "trace record is 40 bytes");
-_Static_assert(sizeof(struct fb__board_hdr) <= 2 * FB__CACHELINE,
-    "header fits two cache lines");
+_Static_assert(sizeof(struct fb__board_hdr) <= 4 * FB__CACHELINE,
+    "header fits four cache lines");
 
 /*
  * Fill *h with the layout for g and return the segment size, or 0 if the
@@ -165,6 +165,8 @@ fb__row_read(const struct fb__worker_row *r, struct fb__row_copy *c)
 		    memory_order_relaxed);
 		c->rc_changed_ns = atomic_load_explicit(&r->wr_changed_ns,
 		    memory_order_relaxed);
+		c->rc_restarts = atomic_load_explicit(&r->wr_restarts,
+		    memory_order_relaxed);
 		atomic_thread_fence(memory_order_acquire);
 		v2 = atomic_load_explicit(&r->wr_lock, memory_order_relaxed);
 		if (v1 == v2 && (v1 & 1u) == 0)
@@ -172,6 +174,43 @@ fb__row_read(const struct fb__worker_row *r, struct fb__row_copy *c)
 		fb__cpu_relax();
 	}
 	return -EAGAIN;
+}
+
+/*
+ * Mirror the master's counters into the board for inspectors: relaxed
+ * stores to lines only the master writes (already in its cache), once
+ * per turn of its loop; no clock read, no fence.  Nothing in the library
+ * reads them.
+ */
+void
+fb__board_publish(const struct fb__board *b, const struct fb_counters *c,
+    uint32_t slots_used, uint32_t inflight)
+{
+	struct fb__board_ctr *bc = &b->b_hdr->bh_ctr;
+
+	atomic_store_explicit(&bc->bc_submitted, c->c_submitted,
+	    memory_order_relaxed);
+	atomic_store_explicit(&bc->bc_done, c->c_done, memory_order_relaxed);
+	atomic_store_explicit(&bc->bc_failed, c->c_failed,
+	    memory_order_relaxed);
+	atomic_store_explicit(&bc->bc_nohandler, c->c_nohandler,
+	    memory_order_relaxed);
+	atomic_store_explicit(&bc->bc_crashed, c->c_crashed,
+	    memory_order_relaxed);
+	atomic_store_explicit(&bc->bc_timedout, c->c_timedout,
+	    memory_order_relaxed);
+	atomic_store_explicit(&bc->bc_badresult, c->c_badresult,
+	    memory_order_relaxed);
+	atomic_store_explicit(&bc->bc_cancelled, c->c_cancelled,
+	    memory_order_relaxed);
+	atomic_store_explicit(&bc->bc_retried, c->c_retried,
+	    memory_order_relaxed);
+	atomic_store_explicit(&bc->bc_respawns, c->c_respawns,
+	    memory_order_relaxed);
+	atomic_store_explicit(&bc->bc_slots_used, slots_used,
+	    memory_order_relaxed);
+	atomic_store_explicit(&bc->bc_inflight, inflight,
+	    memory_order_relaxed);
 }
 
 static int

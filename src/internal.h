@@ -31,7 +31,7 @@
 #include "forkboard.h"
 
 #define FB__MAGIC 0x46424f44u /* "FBOD" */
-#define FB__BOARD_VERSION 3u
+#define FB__BOARD_VERSION 4u /* 4: the counter block, row restarts */
 #define FB__CACHELINE 64u
 #define FB__ALIGN(x, a) (((x) + ((a) - 1)) & ~((size_t)(a) - 1))
 
@@ -74,6 +74,29 @@ enum fb__slot_state {
 #define FB__WORD_SEQ(w) ((w) >> 8)
 #define FB__WORD_STATE(w) ((uint32_t)((w) & 0xffu))
 
+/*
+ * The master's counters, mirrored into the board once per turn of its
+ * loop (fb__board_publish) so that an inspector (forkboard-top) can read
+ * them.  Only the master writes them and it never reads them back: a
+ * worker can scribble here, so its private struct fb_counters stays the
+ * truth.  A cache line of its own: workers bump bh_trace_head, and the
+ * master's stores must not bounce that line.
+ */
+struct fb__board_ctr {
+	_Atomic uint64_t bc_submitted;
+	_Atomic uint64_t bc_done;
+	_Atomic uint64_t bc_failed;
+	_Atomic uint64_t bc_nohandler;
+	_Atomic uint64_t bc_crashed;
+	_Atomic uint64_t bc_timedout;
+	_Atomic uint64_t bc_badresult;
+	_Atomic uint64_t bc_cancelled;
+	_Atomic uint64_t bc_retried;
+	_Atomic uint64_t bc_respawns;
+	_Atomic uint32_t bc_slots_used;
+	_Atomic uint32_t bc_inflight;
+} __attribute__((aligned(FB__CACHELINE)));
+
 /* The board starts with this header.  No pointers: offsets only, so any
  * process that attaches anywhere can read it. */
 struct fb__board_hdr {
@@ -94,6 +117,7 @@ struct fb__board_hdr {
 	_Atomic uint32_t bh_generation; /* bumped on every (re)spawn */
 	uint32_t bh_pad;
 	_Atomic uint64_t bh_trace_head; /* records ever appended */
+	struct fb__board_ctr bh_ctr;    /* the master's, for inspectors */
 };
 
 /*
@@ -135,6 +159,7 @@ struct fb__worker_row {
 	_Atomic int64_t wr_changed_ns;
 	_Atomic uint32_t wr_doorbell;   /* bumped by the master per flush */
 	_Atomic uint32_t wr_stop;       /* master: take no new task, leave */
+	_Atomic uint32_t wr_restarts;   /* master, at spawn: for inspectors */
 } __attribute__((aligned(FB__CACHELINE)));
 
 /* A copy of a row, as the seqlock reader returns it. */
@@ -146,6 +171,7 @@ struct fb__row_copy {
 	uint32_t rc_code;
 	uint64_t rc_tasks;
 	int64_t rc_changed_ns;
+	uint32_t rc_restarts;
 };
 
 /* One slot row.  sr_word is the state machine above; the other fields are
@@ -207,6 +233,8 @@ void *fb__board_result(const struct fb__board *, uint32_t slot);
 void fb__row_write_begin(struct fb__worker_row *);
 void fb__row_write_end(struct fb__worker_row *);
 int fb__row_read(const struct fb__worker_row *, struct fb__row_copy *);
+void fb__board_publish(const struct fb__board *, const struct fb_counters *,
+    uint32_t slots_used, uint32_t inflight);
 void fb__trace_append(const struct fb__board *, enum fb_trace_kind,
     uint32_t slot, uint32_t worker, uint64_t task, unsigned from, unsigned to,
     enum fb_trace_cause);

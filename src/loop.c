@@ -126,7 +126,8 @@ fb__drain_done(struct fb_pool *p)
 }
 
 /* Send what is queued, close the pipes of retiring workers, re-arm the
- * timer if something changed it: the end of every turn of the loop. */
+ * timer if something changed it, show the counters to inspectors: the
+ * end of every turn of the loop. */
 int
 fb__sync(struct fb_pool *p)
 {
@@ -138,6 +139,8 @@ fb__sync(struct fb_pool *p)
 		(void)fb__retire(p);
 	if (p->p_rearm)
 		fb__arm_timer(p);
+	fb__board_publish(&p->p_board, &p->p_ctr, p->p_cfg.slots - p->p_nfree,
+	    p->p_inflight);
 	return 0;
 }
 

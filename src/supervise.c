@@ -83,6 +83,8 @@ set_row(struct fb_pool *p, unsigned i, pid_t pid, enum fb_worker_state st)
 	    p->p_workers[i].w_generation, memory_order_relaxed);
 	atomic_store_explicit(&row->wr_changed_ns, fb__now_ns(),
 	    memory_order_relaxed);
+	atomic_store_explicit(&row->wr_restarts, p->p_workers[i].w_restarts,
+	    memory_order_relaxed);
 	if (st == FB_WORKER_STARTING) {
 		atomic_store_explicit(&row->wr_tasks, 0, memory_order_relaxed);
 		atomic_store_explicit(&row->wr_slot, 0, memory_order_relaxed);

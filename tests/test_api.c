@@ -668,6 +668,71 @@ test_trace(void **state)
 	tu_pool_end(p, fds);
 }
 
+/*
+ * The board's counter block (what forkboard-top reads) matches the
+ * master's own counters after a run with crashes, retries and a code
+ * nobody handles, and each row shows its restarts.
+ */
+static void
+test_board_counters(void **state)
+{
+	const struct fb__board_ctr *bc;
+	struct fb__row_copy rc;
+	struct fb_worker_info wi;
+	struct fb_config cfg;
+	struct fb_counters c;
+	struct fb_result res;
+	struct fb_pool *p;
+	fb_ticket_t t;
+	char out[8];
+	unsigned i;
+	int fds = tu_count_fds();
+
+	(void)state;
+	TU_GUARD(30);
+	fb_config_init(&cfg);
+	cfg.workers = 2;
+	cfg.retries = 3;
+	cfg.fault = "point=claim,action=crash,worker=0,every=2";
+	p = make(&cfg);
+	for (i = 0; i < 12; i++) {
+		assert_int_equal(fb_pool_submit(p, i % 4 == 3 ? 999 : C_ECHO,
+		    "x", 1, 0, &t), 0);
+		assert_int_equal(fb_pool_wait(p, t, &res, out, sizeof(out),
+		    5000), 0);
+	}
+	/* A turn of the loop publishes (a spun-for result may not have). */
+	assert_int_equal(fb_pool_flush(p), 0);
+	fb_pool_counters(p, &c);
+	assert_true(c.c_crashed + c.c_retried > 0);
+	assert_true(c.c_respawns > 0);
+	assert_int_equal(c.c_nohandler, 3);
+	bc = &p->p_board.b_hdr->bh_ctr;
+	assert_int_equal(atomic_load(&bc->bc_submitted), c.c_submitted);
+	assert_int_equal(atomic_load(&bc->bc_done), c.c_done);
+	assert_int_equal(atomic_load(&bc->bc_failed), c.c_failed);
+	assert_int_equal(atomic_load(&bc->bc_nohandler), c.c_nohandler);
+	assert_int_equal(atomic_load(&bc->bc_crashed), c.c_crashed);
+	assert_int_equal(atomic_load(&bc->bc_timedout), c.c_timedout);
+	assert_int_equal(atomic_load(&bc->bc_badresult), c.c_badresult);
+	assert_int_equal(atomic_load(&bc->bc_cancelled), c.c_cancelled);
+	assert_int_equal(atomic_load(&bc->bc_retried), c.c_retried);
+	assert_int_equal(atomic_load(&bc->bc_respawns), c.c_respawns);
+	assert_int_equal(atomic_load(&bc->bc_slots_used),
+	    fb_pool_slots_used(p));
+	assert_int_equal(atomic_load(&bc->bc_inflight), fb_pool_inflight(p));
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(fb_pool_worker_info(p, i, &wi), 0);
+		assert_int_equal(fb__row_read(&p->p_board.b_workers[i], &rc),
+		    0);
+		assert_int_equal(rc.rc_restarts, wi.wi_restarts);
+	}
+	assert_true(wi.wi_restarts == 0);  /* worker 1 never crashed */
+	assert_int_equal(fb_pool_worker_info(p, 0, &wi), 0);
+	assert_true(wi.wi_restarts > 0);
+	tu_pool_end(p, fds);
+}
+
 /* ---- fault injection ---------------------------------------------------- */
 
 static void
@@ -846,6 +911,7 @@ main(void)
 		TU_TEST(test_struct_sizes),
 		TU_TEST(test_version),
 		TU_TEST(test_trace),
+		TU_TEST(test_board_counters),
 		TU_TEST(test_fault_points),
 		TU_TEST(test_fault_hang_and_start),
 		TU_TEST(test_fault_prob_seed),

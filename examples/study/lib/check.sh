@@ -106,30 +106,13 @@ study_build() {
 # study_build_forkboard: compile the source against libforkboard into
 # $T/prog, for the lessons on the library itself.  The library is
 # $FORKBOARD_LIBDIR/libforkboard.so if set, else build-study/.libs, built
-# here when needed (configure + make libforkboard.la, under a lock, so
-# that checks run side by side build it once).  Sets LD_LIBRARY_PATH for
-# the runs that follow.
+# here when needed (study_forkboard).  Sets LD_LIBRARY_PATH for the runs
+# that follow.
 study_build_forkboard() {
-	local libdir=${FORKBOARD_LIBDIR-} bdir
-	study_need make make
-	study_need flock util-linux
+	local libdir=${FORKBOARD_LIBDIR-}
 	if [[ -z $libdir ]]; then
-		bdir=$STUDY_TOP/build-study
-		libdir=$bdir/.libs
-		if [[ ! -x $STUDY_TOP/configure ]]; then
-			echo "$STUDY_NAME: $STUDY_TOP/configure is missing: run 'autoreconf -fi' at the top first" >&2
-			exit 2
-		fi
-		mkdir -p "$bdir"
-		if ! (
-			flock 9
-			[[ -f $bdir/Makefile ]] || (cd "$bdir" && ../configure -q)
-			make -C "$bdir" -s libforkboard.la
-		) 9>"$bdir/.study-lock" >"$T/lib.log" 2>&1; then
-			study_fail "cannot build libforkboard in build-study/:"
-			tail -n 20 "$T/lib.log" | sed 's/^/    /'
-			study_end
-		fi
+		study_forkboard libforkboard.la
+		libdir=$STUDY_BUILD/.libs
 	fi
 	if [[ ! -f $libdir/libforkboard.so ]]; then
 		study_fail "no libforkboard.so in $libdir"
@@ -234,6 +217,30 @@ study_end() {
 	echo "$STUDY_NAME: $study_passed passed, $study_failed failed"
 	((study_failed == 0))
 	exit
+}
+
+# study_forkboard TARGET...: make TARGETs (libforkboard.la, a program) in
+# build-study/ at the top, configured on first use, under a lock (checks
+# run in parallel); sets STUDY_BUILD.  Lessons that link the library or
+# run its programs use it.  A failure fails the check here.
+study_forkboard() {
+	study_need make make
+	study_need flock util-linux
+	STUDY_BUILD=$STUDY_TOP/build-study
+	if [[ ! -x $STUDY_TOP/configure ]]; then
+		echo "$STUDY_NAME: $STUDY_TOP/configure is missing: run 'autoreconf -fi' at the top first" >&2
+		exit 2
+	fi
+	mkdir -p "$STUDY_BUILD"
+	if ! (
+		flock 9
+		[[ -f $STUDY_BUILD/Makefile ]] || (cd "$STUDY_BUILD" && ../configure -q)
+		make -C "$STUDY_BUILD" -s "$@"
+	) 9>"$STUDY_BUILD/.study-lock" >"$T/lib.log" 2>&1; then
+		study_fail "cannot build $* in build-study/:"
+		tail -n 20 "$T/lib.log" | sed 's/^/    /'
+		study_end
+	fi
 }
 
 # study_number WORDS [FILE]: replace each "WORD <number>" (decimal or 0x
