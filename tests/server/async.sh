@@ -28,7 +28,7 @@ t_check "GET while waiting says so" grep -qi '^X-Task-State: waiting' "$T/hdr"
 t_eq "DELETE a waiting task: 200" 200 "$(code_of -X DELETE "$URL$loc2")"
 t_check "DELETE says cancelled" grep -q 'cancelled before it started' "$T/body"
 t_eq "GET a cancelled task: 404" 404 "$(code_of "$URL$loc2")"
-sleep 0.4
+t_check "the running task ends" poll_eq 200 code_of "$URL$loc"
 t_eq "GET when done: 200" 200 "$(code_of "$URL$loc")"
 t_eq "GET when done: the result" "slept 300 ms" "$(cat "$T/body")"
 t_check "GET when done: worker header" grep -qi '^X-Task-Worker-Pid: [0-9]' "$T/hdr"
@@ -38,7 +38,7 @@ t_eq "GET after DELETE: 404" 404 "$(code_of "$URL$loc")"
 t_eq "GET an unknown id: 404" 404 "$(code_of "$URL/v1/tasks/0123456789abcdef0123456789abcdef")"
 t_eq "GET a malformed id: 404" 404 "$(code_of "$URL/v1/tasks/..%2f..")"
 l3=$(post_async primes abc)
-sleep 0.2
+t_check "the failing task ends" poll_eq 0 pending
 t_eq "async failure keeps its status: 422" 422 "$(code_of "$URL$l3")"
 srv_stop
 
@@ -50,7 +50,7 @@ lb=$(post_async sleep 10)
 t_check "second task is queued in the pool" grep -qi '^X-Task-State: queued' <(curl -sS -D - -o /dev/null "$URL$lb")
 t_eq "DELETE a task queued in the pool: 200" 200 "$(code_of -X DELETE "$URL$lb")"
 t_eq "GET it after: 404" 404 "$(code_of "$URL$lb")"
-sleep 0.5
+t_check "the running one ends" poll_eq 0 pending
 t_eq "the running one finished: 200" 200 "$(code_of "$URL$la")"
 t_eq "the pool counted the cancel" 1 "$(curl -sS "$URL/metrics" | awk '/^forkboard_pool_cancelled_total/ { print $2 }')"
 srv_stop
@@ -59,7 +59,7 @@ srv_start -w 1 --slots 1 --keep 3 --keep-secs 2 || { t_fail start; t_finish; }
 # Retention by count (--keep 3): the oldest go first.
 locs=()
 for i in 1 2 3 4 5; do locs+=("$(post_async upper "x$i")"); done
-sleep 0.3
+t_check "the five tasks end" poll_eq 0 pending
 t_eq "count retention: oldest dropped" 404 "$(code_of "$URL${locs[0]}")"
 t_eq "count retention: second oldest dropped" 404 "$(code_of "$URL${locs[1]}")"
 t_eq "count retention: newest kept" X5 "$(curl -sS "$URL${locs[4]}")"

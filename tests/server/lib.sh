@@ -143,6 +143,30 @@ status_field() {
 		python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
 }
 
+# poll_eq EXPECTED COMMAND...: run COMMAND every 50 ms (for up to 10 s)
+# until it prints EXPECTED, so a test waits for the state it needs instead
+# of sleeping and hoping the machine was fast enough.  Returns 1 on the
+# time limit.
+poll_eq() {
+	local want=$1 i
+	shift
+	for ((i = 0; i < 200; i++)); do
+		[[ $("$@" 2>/dev/null) == "$want" ]] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# status_until FIELD VALUE: poll_eq on a field of /status.
+status_until() {
+	poll_eq "$2" status_field "$1"
+}
+
+# pending: tasks the server holds, queued or in the pool.
+pending() {
+	curl -sS -m 5 "$URL/status" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["listen queue"] + d["tasks in pool"])'
+}
+
 t_finish() {
 	local p
 	for p in "${SRV_PIDS[@]}"; do

@@ -11,10 +11,10 @@ code_of() {
 srv_start -w 1 --slots 1 --queue 1 || { t_fail start; t_finish; }
 curl -sS -m 10 -o /dev/null --data-binary 600 "$URL/v1/tasks/sleep" &
 BG_PIDS+=($!)
-sleep 0.2
+t_check "the first task runs" status_until 'active processes' 1
 curl -sS -m 10 -o /dev/null --data-binary 10 "$URL/v1/tasks/sleep" &
 BG_PIDS+=($!)
-sleep 0.2
+t_check "the second task waits" status_until 'listen queue' 1
 t_eq "queue full 503" 503 "$(code_of --data-binary 1 "$URL/v1/tasks/sleep")"
 t_check "503 has Retry-After" grep -qi '^Retry-After: 1' "$T/hdr"
 t_eq "listen queue shows the waiting task" 1 "$(status_field 'listen queue')"

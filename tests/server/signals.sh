@@ -20,7 +20,7 @@ for i in $(seq 12); do
 	cps+=($!)
 done
 BG_PIDS+=("${cps[@]}")
-sleep 0.2
+t_check "12 requests in flight" poll_eq 12 pending
 kill -TERM "$SRV_PID"
 sleep 0.05
 t_eq "TERM closes the listener: connection refused" 7 "$(curl -sS -m 2 -o /dev/null "$URL/healthz" 2>/dev/null; echo $?)"
