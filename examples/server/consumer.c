@@ -72,6 +72,15 @@ consumer_room(void)
 	return rcf->rc_prefetch - C.c_held;
 }
 
+/* Room for claimed entries: the same, plus a reserve (reclaim.c). */
+unsigned
+consumer_room_claim(void)
+{
+	if (C.c_draining || C.c_held >= rcf->rc_prefetch + RC_CLAIM_RESERVE)
+		return 0;
+	return rcf->rc_prefetch + RC_CLAIM_RESERVE - C.c_held;
+}
+
 static void
 kick_cb(evutil_socket_t fd, short what, void *arg)
 {

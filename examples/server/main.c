@@ -35,7 +35,7 @@
 #include <event2/http.h>
 
 #include "server.h"
-#include "rurl.h"
+#include "rstream.h"
 
 static struct conf	 cf;
 static struct event_base *base;
@@ -231,10 +231,12 @@ parse_redis(void)
 	}
 	/* Everything held must fit in the pool and its wait queue, or a
 	 * held entry could be refused (and wait for a claim). */
-	if (rc->rc_prefetch > cf.cf_queue_max + cf.cf_workers * cf.cf_ahead) {
-		fprintf(stderr, "%s: --prefetch %u is over --queue + "
+	if (rc->rc_prefetch + RC_CLAIM_RESERVE > cf.cf_queue_max +
+	    cf.cf_workers * cf.cf_ahead) {
+		fprintf(stderr, "%s: --prefetch %u + %u is over --queue + "
 		    "workers x --ahead (%u)\n", FBS_NAME, rc->rc_prefetch,
-		    cf.cf_queue_max + cf.cf_workers * cf.cf_ahead);
+		    RC_CLAIM_RESERVE, cf.cf_queue_max +
+		    cf.cf_workers * cf.cf_ahead);
 		return -1;
 	}
 	if (rc->rc_block_ms * 2 >= rc->rc_visibility_ms) {

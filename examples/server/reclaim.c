@@ -185,7 +185,7 @@ autoclaim_cb(void *rp, void *arg)
 static void
 claim(void)
 {
-	unsigned room = consumer_room();
+	unsigned room = consumer_room_claim();
 	char idle[16], count[16];
 	const char *argv[] = { "XAUTOCLAIM", rcf->rc_stream, rcf->rc_group,
 	    consumer_name(), idle, R.r_cursor, "COUNT", count };
@@ -315,7 +315,8 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (R.r_ticks % per_s == 0)
 		rlink_cmdf(RC_WRITE, groups_cb, NULL, "XINFO GROUPS %s",
 		    rcf->rc_stream);
-	if (R.r_ticks % (8 * per_s) == 0) {
+	/* Every two visibility timeouts (at least 1 s). */
+	if (R.r_ticks % (per_s > 8 ? per_s : 8) == 0) {
 		snprintf(idle, sizeof(idle), "%u", rcf->rc_visibility_ms);
 		rlink_cmdf(RC_WRITE, reap_cb, NULL, "EVAL %s 1 %s %s %s %s",
 		    reap_lua, rcf->rc_stream, rcf->rc_group, R.r_alive, idle);

@@ -77,6 +77,12 @@ struct rrec *consumer_parse(const void *fields, const char *id);
 void	 consumer_run(struct rrec *);
 void	 consumer_release(struct rrec *);	/* done with it, acked or not */
 unsigned consumer_room(void);
+unsigned consumer_room_claim(void);
+
+/* A consumer that is always full (a busy group) would never have room
+ * for a claim, and the entries of a dead one would wait for the end of
+ * the run: claims may take this many entries beyond --prefetch. */
+#define RC_CLAIM_RESERVE	16
 const char *consumer_name(void);
 const char *consumer_host(void);
 

@@ -62,6 +62,31 @@ connect_to(const char *url)
 	return 0;
 }
 
+/*
+ * After a lost connection (Redis restarting, say) or a LOADING answer:
+ * try again for 30 s.  Sending a window of XADDs again is safe: an
+ * entry added twice is a task run twice, and its result overwrites the
+ * same field (the ids do not change).
+ */
+static int
+reconnect(const char *why)
+{
+	struct timespec ts = { 0, 200 * 1000000L };
+	struct timeval tv = { 30, 0 };
+	double give_up = now() + 30;
+
+	fprintf(stderr, "%s: redis: %s; reconnecting\n", PROG, why);
+	while (now() < give_up) {
+		nanosleep(&ts, NULL);
+		if (redisReconnect(rc) == REDIS_OK) {
+			redisSetTimeout(rc, tv);
+			return 0;
+		}
+	}
+	fprintf(stderr, "%s: redis: no connection for 30 s\n", PROG);
+	return -1;
+}
+
 /* XADD every task, WINDOW commands per write and read. */
 static int
 enqueue(const struct ropts *o)
@@ -70,10 +95,11 @@ enqueue(const struct ropts *o)
 	const char *argv[13];
 	size_t lens[13], i, j, end;
 	redisReply *r;
-	int argc;
+	int argc, again;
 
 	snprintf(ms, sizeof(ms), "%u", o->ro_timeout_ms);
-	for (i = 0; i < nitems; i = end) {
+	for (i = 0; i < nitems; i = again ? i : end) {
+		again = 0;
 		end = i + WINDOW < nitems ? i + WINDOW : nitems;
 		for (j = i; j < end; j++) {
 			snprintf(tid, sizeof(tid), "%s:%zu", batch, j);
@@ -99,9 +125,26 @@ enqueue(const struct ropts *o)
 			    REDIS_OK)
 				return fail("XADD");
 		}
-		for (j = i; j < end; j++) {
-			if (redisGetReply(rc, (void **)&r) != REDIS_OK)
-				return fail("XADD");
+		for (j = i; j < end && !again; j++) {
+			if (redisGetReply(rc, (void **)&r) != REDIS_OK) {
+				if (reconnect(rc->errstr) == -1)
+					return -1;
+				again = 1;
+				break;
+			}
+			if (r->type == REDIS_REPLY_ERROR &&
+			    strncmp(r->str, "LOADING", 7) == 0) {
+				/* Read the rest of the window, then again. */
+				again = 1;
+				freeReplyObject(r);
+				for (j++; j < end; j++)
+					if (redisGetReply(rc, (void **)&r) ==
+					    REDIS_OK)
+						freeReplyObject(r);
+				nanosleep(&(struct timespec){ 0, 100000000L },
+				    NULL);
+				break;
+			}
 			if (r->type == REDIS_REPLY_ERROR) {
 				fprintf(stderr, "%s: XADD %s: %s\n", PROG,
 				    o->ro_stream, r->str);
@@ -117,9 +160,18 @@ enqueue(const struct ropts *o)
 static long long
 integer(const char *fmt, const char *key)
 {
-	redisReply *r = redisCommand(rc, fmt, key);
+	redisReply *r;
 	long long v = -1;
 
+	while ((r = redisCommand(rc, fmt, key)) == NULL ||
+	    (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "LOADING", 7) ==
+	    0)) {
+		if (r != NULL)
+			freeReplyObject(r);
+		if (reconnect(rc->err ? rc->errstr : "Redis is loading") ==
+		    -1)
+			return -1;
+	}
 	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
 		v = r->integer;
 	else if (r != NULL && r->type == REDIS_REPLY_STRING)
