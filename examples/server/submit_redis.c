@@ -13,6 +13,7 @@
  * STREAM:results:BATCH:duplicates, reported in the summary.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,6 +306,9 @@ redis_submit(const struct ropts *o)
 		fprintf(stderr, "%s: --redis needs --stream\n", PROG);
 		return 2;
 	}
+	/* A write to a connection Redis closed (a restart) must be an
+	 * error to reconnect from, not the end of the process. */
+	signal(SIGPIPE, SIG_IGN);
 	if (connect_to(o->ro_url) == -1)
 		return 2;
 	arc4random_buf(rnd, sizeof(rnd));
