@@ -30,6 +30,15 @@
 
 #define BATCH_MAX	512
 
+/* A result sent again after a lost link may find its own first copy:
+ * only a copy another consumer wrote is a duplicate. */
+static const char resend_lua[] =
+"local old = redis.call('HGET', KEYS[1], ARGV[1])\n"
+"redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
+"if old and not string.find(old, ' consumer=' .. ARGV[3] .. '\\n', 1, true)\n"
+"then return 0 end\n"
+"return 1\n";
+
 struct sbatch {
 	unsigned	 b_epoch;
 	unsigned	 b_n;
@@ -164,7 +173,7 @@ hset_cb(void *rp, void *arg)
 {
 	struct sbatch *b = arg;
 	const redisReply *reply = batch_reply(rp, b);
-	unsigned i, resent = 0;
+	unsigned i;
 	long long dups;
 	char key[300];
 
@@ -188,13 +197,12 @@ hset_cb(void *rp, void *arg)
 		rlink_reset("HSET refused");
 		return;
 	}
-	for (i = 0; i < b->b_n; i++) {
-		resent += b->b_r[i]->r_resent;
+	for (i = 0; i < b->b_n; i++)
 		b->b_r[i]->r_state = RR_ACK;
-	}
-	/* Fields that already existed: a result another delivery stored
-	 * (our own re-sends after a lost link are not counted). */
-	dups = (long long)b->b_n - reply->integer - resent;
+	/* Fields that already existed: a result another delivery stored.
+	 * (A re-sent one goes alone through resend_lua, which answers 0
+	 * when another consumer's copy was there, 1 otherwise.) */
+	dups = (long long)b->b_n - reply->integer;
 	fbs_rstats.rs_stored += b->b_n;
 	if (reply->type == REDIS_REPLY_INTEGER && dups > 0) {
 		fbs_rstats.rs_duplicates += (uint64_t)dups;
@@ -222,13 +230,34 @@ send_results(void)
 		}
 	if (first == NULL || (b = batch_new(BATCH_MAX)) == NULL)
 		return 0;
+	if (first->r_resent) {
+		/* EVAL script 1 hash id value consumer */
+		argv[0] = "EVAL";
+		lens[0] = 4;
+		argv[1] = resend_lua;
+		lens[1] = sizeof(resend_lua) - 1;
+		argv[2] = "1";
+		lens[2] = 1;
+		argv[3] = first->r_reply;
+		lens[3] = first->r_replylen;
+		argv[4] = first->r_tid;
+		lens[4] = first->r_tidlen;
+		argv[5] = first->r_val;
+		lens[5] = first->r_vallen;
+		argv[6] = consumer_name();
+		lens[6] = strlen(argv[6]);
+		b->b_r[b->b_n++] = first;
+		argc = 7;
+		goto send;
+	}
 	argv[0] = "HSET";
 	lens[0] = 4;
 	argv[1] = first->r_reply;
 	lens[1] = first->r_replylen;
 	for (r = first; r != NULL && b->b_n < BATCH_MAX;
 	    r = TAILQ_NEXT(r, r_entry)) {
-		if (r->r_state != RR_STORE || r->r_replylen != lens[1] ||
+		if (r->r_state != RR_STORE || r->r_resent ||
+		    r->r_replylen != lens[1] ||
 		    memcmp(r->r_reply, argv[1], lens[1]) != 0)
 			continue;
 		argv[argc] = r->r_tid;
@@ -237,6 +266,7 @@ send_results(void)
 		lens[argc++] = r->r_vallen;
 		b->b_r[b->b_n++] = r;
 	}
+send:
 	if (rlink_cmd(RC_WRITE, hset_cb, b, argc, argv, lens) == -1) {
 		free(b);
 		return 0;
