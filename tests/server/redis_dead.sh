@@ -81,7 +81,14 @@ done
 t_check "ghost consumer (nothing pending, no heartbeat) removed" bash -c "! $RCLI_BIN -s $RSOCK XINFO CONSUMERS q g | grep -qx ghost"
 t_eq "nothing pending" 0 "$(rcli XPENDING q g | head -1)"
 t_check "/metrics has the Redis link" bash -c "curl -sS http://127.0.0.1:${CONS_PORT[0]}/metrics | grep -q '^forkboard_redis_link{state=\"up\"} 1'"
-t_check "/metrics counts dead letters" bash -c "curl -sS http://127.0.0.1:${CONS_PORT[0]}/metrics | grep -q '^forkboard_redis_dead_letters_total 7'"
+curl -sS "http://127.0.0.1:${CONS_PORT[0]}/metrics" >"$T/metrics.txt"
+t_check "/metrics counts dead letters" grep -q '^forkboard_redis_dead_letters_total 7$' "$T/metrics.txt"
+t_check "/metrics has the group's pending count" grep -q '^forkboard_redis_group_pending ' "$T/metrics.txt"
+if promtool check metrics <"$T/metrics.txt" >"$T/promtool.out" 2>&1; then
+	t_ok "promtool check metrics (with the Redis series)"
+else
+	t_fail "promtool check metrics (with the Redis series)" "$(head -5 "$T/promtool.out")"
+fi
 
 # Redis goes away: the HTTP side keeps working and says so.
 redis_stop
