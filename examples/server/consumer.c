@@ -417,7 +417,11 @@ read_more(void)
 	    "COUNT", count, "BLOCK", block, "STREAMS", rcf->rc_stream, ">" };
 	unsigned room = consumer_room();
 
-	if (!rlink_up() || !C.c_group_ok || C.c_reading || room == 0)
+	/* Wait for a quarter of --prefetch to be free: reads of one or two
+	 * entries would cost a round trip each; the held ones keep the
+	 * workers busy meanwhile. */
+	if (!rlink_up() || !C.c_group_ok || C.c_reading || room == 0 ||
+	    room < (rcf->rc_prefetch + 3) / 4)
 		return;
 	snprintf(count, sizeof(count), "%u", room);
 	snprintf(block, sizeof(block), "%u", rcf->rc_block_ms);

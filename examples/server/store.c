@@ -39,6 +39,13 @@ static const char resend_lua[] =
 "then return 0 end\n"
 "return 1\n";
 
+/* HSET batches in flight: at most one new one is sent while another
+ * waits for its reply, so results finishing meanwhile gather into the
+ * next batch (batches grow with the load: fewer round trips per task). */
+static unsigned storing;
+
+static int	send_results(void);
+
 struct sbatch {
 	unsigned	 b_epoch;
 	unsigned	 b_n;
@@ -97,6 +104,7 @@ store_relink(void)
 {
 	struct rrec *r;
 
+	storing = 0;
 	TAILQ_FOREACH(r, &rrecs, r_entry) {
 		if (r->r_state == RR_STORE_SENT) {
 			r->r_state = RR_STORE;
@@ -179,6 +187,7 @@ hset_cb(void *rp, void *arg)
 
 	if (reply == NULL)
 		return;
+	storing--;
 	if (reply->type == REDIS_REPLY_ERROR) {
 		if (strncmp(reply->str, "WRONGTYPE", 9) == 0) {
 			for (i = 0; i < b->b_n; i++) {
@@ -211,6 +220,8 @@ hset_cb(void *rp, void *arg)
 	}
 	free(b);
 	send_acks();
+	while (send_results())	/* what gathered meanwhile */
+		;
 }
 
 /* One HSET per results hash: every RR_STORE record naming that hash. */
@@ -223,6 +234,8 @@ send_results(void)
 	struct sbatch *b;
 	int argc = 2;
 
+	if (storing > 0)
+		return 0;
 	TAILQ_FOREACH(r, &rrecs, r_entry)
 		if (r->r_state == RR_STORE) {
 			first = r;
@@ -273,6 +286,7 @@ send:
 	}
 	for (unsigned i = 0; i < b->b_n; i++)
 		b->b_r[i]->r_state = RR_STORE_SENT;
+	storing++;
 	return 1;
 }
 
