@@ -152,6 +152,8 @@ consumer_release(struct rrec *r)
 	C.c_held--;
 	fbs_rstats.rs_held = C.c_held;
 	rec_free(r);
+	if (C.c_held == 0)
+		store_xdel();	/* idle: leave a clean stream */
 	consumer_kick();
 }
 

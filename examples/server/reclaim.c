@@ -312,6 +312,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	heartbeat();
 	touch();
 	claim();
+	store_xdel();
 	if (R.r_ticks % per_s == 0)
 		rlink_cmdf(RC_WRITE, groups_cb, NULL, "XINFO GROUPS %s",
 		    rcf->rc_stream);

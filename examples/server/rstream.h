@@ -92,6 +92,7 @@ void	 store_dead(struct rrec *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 store_flush(void);
 void	 store_relink(void);
+void	 store_xdel(void);
 
 /* reclaim.c */
 int	 reclaim_init(struct event_base *);

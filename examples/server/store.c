@@ -12,7 +12,7 @@
  * answers how many fields were new, so the duplicates are counted for
  * free, reported in /status and /metrics and added to REPLY:duplicates
  * for the producer.  Every result finished in one loop turn for one hash
- * goes in one HSET, and their acks in one XACK (+ XDEL): a busy consumer
+ * goes in one HSET, and their acks in one XACK (XDEL by 64): a busy consumer
  * sends far fewer than one command per task.
  *
  * A dead letter is an XADD to the dead-letter stream with the cause; a
@@ -45,6 +45,10 @@ static const char resend_lua[] =
 static unsigned storing;
 
 static int	send_results(void);
+
+#define DEL_BATCH	64
+static char	 dels[DEL_BATCH][48];	/* acked, to XDEL */
+static unsigned	 ndels;
 
 struct sbatch {
 	unsigned	 b_epoch;
@@ -135,7 +139,25 @@ ack_cb(void *rp, void *arg)
 	free(b);
 }
 
-/* XACK (and XDEL, unless --redis-keep-entries) every record in RR_ACK. */
+/* XDEL of the acknowledged entries gathered so far; also called when the
+ * consumer has nothing left to hold (consumer.c) and on its tick. */
+void
+store_xdel(void)
+{
+	const char *argv[2 + DEL_BATCH];
+	unsigned i;
+
+	if (ndels == 0)
+		return;
+	argv[0] = "XDEL";
+	argv[1] = rcf->rc_stream;
+	for (i = 0; i < ndels; i++)
+		argv[2 + i] = dels[i];
+	if (rlink_cmd(RC_WRITE, NULL, NULL, (int)(2 + ndels), argv, NULL) == 0)
+		ndels = 0;
+}
+
+/* XACK every record in RR_ACK (then XDEL, unless --keep-entries). */
 static void
 send_acks(void)
 {
@@ -163,15 +185,16 @@ send_acks(void)
 	}
 	for (unsigned i = 0; i < b->b_n; i++)
 		b->b_r[i]->r_state = RR_ACK_SENT;
-	if (!rcf->rc_keep_entries) {
-		/* Done entries would fill the stream (and memory): delete
-		 * them.  Same connection, after the XACK. */
-		argv[1] = "XDEL";
-		argv[2] = rcf->rc_stream;
-		rlink_cmd(RC_WRITE, NULL, NULL, argc - 1, argv + 1, NULL);
-		argv[1] = rcf->rc_stream;
-		argv[2] = rcf->rc_group;
+	/* Done entries would fill the stream (and Redis's memory): they are
+	 * deleted, DEL_BATCH at a time.  Their results are stored, so an
+	 * entry deleted even before its XACK lands is not lost. */
+	for (unsigned i = 0; i < b->b_n && !rcf->rc_keep_entries; i++) {
+		if (ndels == DEL_BATCH)
+			store_xdel();
+		strlcpy(dels[ndels++], b->b_r[i]->r_eid, sizeof(dels[0]));
 	}
+	if (ndels == DEL_BATCH)
+		store_xdel();
 	if (b->b_n == BATCH_MAX)
 		send_acks();
 }
