@@ -129,3 +129,22 @@ for l in open(sys.argv[1], "rb"): print(hashlib.sha256(l.rstrip(b"\n")).hexdiges
 
 # Consumers' descriptors: the same before and after reconnects.
 fds_of() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+
+# expect_claimed WHO CONSUMER T0 VIS: the entries pending on CONSUMER
+# (group pool of stream jobs) are all claimed by others within VIS ms
+# plus 1.5 s of T0 (date +%s.%N); prints the time taken.
+expect_claimed() {
+	local who=$1 name=$2 t0=$3 vis=$4 k p at= ms
+	for ((k = 0; k < 400; k++)); do
+		p=$(rcli XINFO CONSUMERS jobs pool | awk -v c="$name" 'prev=="name"{n=$0} prev=="pending" && n==c{print; exit} {prev=$0}')
+		if [[ -z $p || $p == 0 ]]; then at=$(date +%s.%N); break; fi
+		sleep 0.05
+	done
+	if [[ -z $at ]]; then
+		t_fail "$who consumer's entries claimed" "still pending after 20 s"
+		return
+	fi
+	ms=$(python3 -c "print(int(($at - $t0) * 1000))")
+	echo "# $who consumer's entries claimed by the others after $ms ms (visibility $vis ms)"
+	t_check "claimed within visibility + 1.5 s ($ms ms)" test "$ms" -le $((vis + 1500))
+}

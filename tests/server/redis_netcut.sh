@@ -116,19 +116,7 @@ t0=$(date +%s.%N)
 held=$(cons_status 0 held "${APRE[@]}")
 t_check "consumer 0 held entries when cut ($held, $a acked)" test "$held" -gt 0
 
-claimed_at=
-for ((k = 0; k < 300; k++)); do
-	p=$(rcli XINFO CONSUMERS jobs pool | awk 'prev=="name"{n=$0} prev=="pending" && n=="cut0"{print; exit} {prev=$0}')
-	if [[ -z $p || $p == 0 ]]; then claimed_at=$(date +%s.%N); break; fi
-	sleep 0.05
-done
-if [[ -n $claimed_at ]]; then
-	ms=$(python3 -c "print(int(($claimed_at - $t0) * 1000))")
-	echo "# cut consumer's entries claimed by the others after $ms ms (visibility $VIS ms)"
-	t_check "claimed within visibility + 1.5 s ($ms ms)" test "$ms" -le $((VIS + 1500))
-else
-	t_fail "cut consumer's entries claimed" "still pending after 15 s"
-fi
+expect_claimed cut cut0 "$t0" $VIS
 for ((k = 0; k < 100; k++)); do
 	[[ $(cons_status 0 link "${APRE[@]}") != up ]] && break
 	sleep 0.1
