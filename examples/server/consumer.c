@@ -254,7 +254,7 @@ consumer_parse(const void *fields, const char *id)
 		SAVE(r->r_payload, r->r_plen, v);
 	if (r->r_tid == NULL)
 		snprintf(cause, sizeof(cause), "field 'id' (the task id, 1 to "
-		    "256 bytes) is missing or empty");
+		    "256 bytes) is missing, empty or too long");
 	else if (r->r_reply == NULL)
 		snprintf(cause, sizeof(cause), "field 'reply' (the results "
 		    "hash, 1 to 256 bytes) is empty or too long");

@@ -303,6 +303,23 @@ usage(void)
 	exit(2);
 }
 
+static unsigned
+number(const char *opt, const char *s)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 ||
+	    v > 999999999UL) {
+		fprintf(stderr, "%s: %s: '%s' is not a number in [0, 999999999]\n",
+		    PROG, opt, s);
+		exit(2);
+	}
+	return (unsigned)v;
+}
+
 static const struct option lopts[] = {
 	{ "redis", required_argument, NULL, 'r' },
 	{ "stream", required_argument, NULL, 's' },
@@ -335,8 +352,8 @@ main(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'r': ro.ro_url = optarg; break;
 		case 's': ro.ro_stream = optarg; break;
-		case 't': ro.ro_timeout_ms = (unsigned)atoi(optarg); break;
-		case 'w': ro.ro_wait_s = (unsigned)atoi(optarg); break;
+		case 't': ro.ro_timeout_ms = number("--timeout", optarg); break;
+		case 'w': ro.ro_wait_s = number("--wait", optarg); break;
 		case 'k': ro.ro_keep = 1; break;
 		default: usage();
 		}

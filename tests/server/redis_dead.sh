@@ -90,6 +90,20 @@ else
 	t_fail "promtool check metrics (with the Redis series)" "$(head -5 "$T/promtool.out")"
 fi
 
+# The producer: results in task order, failures named, exit status.
+printf '10\nabc\n100\n' | "$SUBMIT_BIN" --redis "$RURL" --stream q primes \
+	>"$T/p.out" 2>"$T/p.err"
+t_eq "producer: a failed task: exit 1" 1 "$?"
+t_eq "producer: results in task order" "4 25" "$(tr '\n' ' ' <"$T/p.out" | sed 's/ $//')"
+t_check "producer: the failure named with its outcome" \
+	grep -q 'task 1: outcome=failed status=22' "$T/p.err"
+t_check "producer: summary counts both" grep -Eq 'done 2, failed 1|failed 1, done 2' "$T/p.err"
+t_eq "producer: its results hash deleted" "" "$(rcli KEYS "q:results:*")"
+"$SUBMIT_BIN" --redis "$RURL" noop </dev/null 2>"$T/p.err"
+t_eq "producer: --redis without --stream: exit 2" 2 "$?"
+"$SUBMIT_BIN" --redis "$RURL" --stream q --wait x noop </dev/null 2>"$T/p.err"
+t_check "producer: bad --wait named" grep -q "'x' is not a number" "$T/p.err"
+
 # Redis goes away: the HTTP side keeps working and says so.
 redis_stop
 sleep 0.5
