@@ -41,7 +41,6 @@ static struct {
 	int			 c_group_ok;	/* XGROUP CREATE answered */
 	int			 c_reading;	/* XREADGROUP outstanding */
 	int			 c_draining;
-	unsigned		 c_read_epoch;
 } C;
 
 static void	read_more(void);
@@ -344,6 +343,13 @@ consumer_run(struct rrec *r)
 
 	if (r->r_cause != NULL) {
 		store_dead(r, "%s", r->r_cause);
+		return;
+	}
+	if (C.c_draining) {
+		/* Read just as we stop (a blocked read returning): left
+		 * pending for another consumer to claim. */
+		fbs_rstats.rs_redeliver++;
+		consumer_release(r);
 		return;
 	}
 	if (r->r_deliveries > rcf->rc_max_deliveries) {
