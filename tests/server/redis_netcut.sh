@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # redis_netcut.sh - a consumer's network link is cut mid-run, and comes
-# back.  As root with network namespaces, that consumer runs in its own
-# namespace behind a veth pair and the cut is "ip link set down" (packets
-# vanish: no reset, no error, as on a real cut).  Elsewhere a TCP relay
+# back.  As root with network namespaces, each of the three consumers
+# ("hosts") runs in its own namespace behind its own veth pair, and the
+# cut is "ip link set down" on one (packets vanish: no reset, no error,
+# as on a real cut).  Elsewhere a TCP relay
 # in front of Redis is frozen with SIGSTOP, which cuts the same way
 # (said in the output).  Its entries must be claimed by the others
 # within the visibility timeout plus a margin; when the link returns, it
@@ -13,42 +14,54 @@
 
 N=${FB_REDIS_CUT_TASKS:-20000}
 VIS=2000
-NS=fbr$$
-VH=fbh$$
-VN=fbn$$
 NET=10.$((200 + RANDOM % 50)).$((RANDOM % 250))
 MODE=relay
 RELAY=
+PRE=("" "" "")		# per consumer: the command to run it in its namespace
+URLS=()
 
 net_cleanup() {
-	ip netns del "$NS" 2>/dev/null
-	ip link del "$VH" 2>/dev/null
+	local i
+	for i in 0 1 2; do
+		ip netns del "fbr$$x$i" 2>/dev/null
+		ip link del "fbh$$x$i" 2>/dev/null
+	done
 	cleanup
 }
 trap net_cleanup EXIT
 
+# net_make I: namespace fbrPIDxI, veth fbhPIDxI (host side, NET.4I+1/30)
+# to fbnPIDxI (inside, NET.4I+2/30).
+net_make() {
+	local i=$1 ns=fbr$$x$1 vh=fbh$$x$1 vn=fbn$$x$1
+	ip netns add "$ns" 2>/dev/null &&
+	    ip link add "$vh" type veth peer name "$vn" &&
+	    ip link set "$vn" netns "$ns" &&
+	    ip addr add "$NET.$((4 * i + 1))/30" dev "$vh" &&
+	    ip link set "$vh" up &&
+	    ip netns exec "$ns" ip addr add "$NET.$((4 * i + 2))/30" dev "$vn" &&
+	    ip netns exec "$ns" ip link set "$vn" up &&
+	    ip netns exec "$ns" ip link set lo up
+}
+
+# Each consumer ("host") gets its own namespace and link, when root may.
 if [[ ${FB_REDIS_CUT_MODE-} != relay && $(id -u) -eq 0 ]] &&
-    ip netns add "$NS" 2>/dev/null; then
-	if ip link add "$VH" type veth peer name "$VN" &&
-	    ip link set "$VN" netns "$NS" &&
-	    ip addr add "$NET.1/30" dev "$VH" && ip link set "$VH" up &&
-	    ip netns exec "$NS" ip addr add "$NET.2/30" dev "$VN" &&
-	    ip netns exec "$NS" ip link set "$VN" up &&
-	    ip netns exec "$NS" ip link set lo up; then
-		MODE=netns
-	else
-		ip netns del "$NS" 2>/dev/null
-		ip link del "$VH" 2>/dev/null
-	fi
+    net_make 0 && net_make 1 && net_make 2; then
+	MODE=netns
+else
+	net_cleanup
+	trap cleanup EXIT
 fi
 echo "# cut-link mode: $MODE"
 
 REDIS_PORT=$(free_port)
 if [[ $MODE == netns ]]; then
-	redis_start --bind "127.0.0.1 $NET.1" --protected-mode no ||
+	redis_start --bind "127.0.0.1 $NET.1 $NET.5 $NET.9" --protected-mode no ||
 		{ t_fail "redis starts"; t_finish; }
-	AURL=redis://$NET.1:$REDIS_PORT
-	APRE=(ip netns exec "$NS")
+	for i in 0 1 2; do
+		PRE[$i]="ip netns exec fbr$$x$i"
+		URLS[$i]=redis://$NET.$((4 * i + 1)):$REDIS_PORT
+	done
 else
 	redis_start --bind 127.0.0.1 || { t_fail "redis starts"; t_finish; }
 	RPORT=$(free_port)
@@ -76,27 +89,26 @@ EOF
 	RELAY=$!
 	BG_PIDS+=("$RELAY")
 	sleep 0.3
-	AURL=redis://127.0.0.1:$RPORT
-	APRE=()
+	URLS=("redis://127.0.0.1:$RPORT" "$RURL" "$RURL")
 fi
+read -ra APRE <<<"${PRE[0]}"
 
 cut() {
-	if [[ $MODE == netns ]]; then ip link set "$VH" down; else kill -STOP "$RELAY"; fi
+	if [[ $MODE == netns ]]; then ip link set "fbh$$x0" down; else kill -STOP "$RELAY"; fi
 }
 restore() {
-	if [[ $MODE == netns ]]; then ip link set "$VH" up; else kill -CONT "$RELAY"; fi
+	if [[ $MODE == netns ]]; then ip link set "fbh$$x0" up; else kill -CONT "$RELAY"; fi
 }
 
 ARGS=(-w 2 --stream jobs --group pool --prefetch 32 --visibility-ms $VIS
 	--block-ms 500)
-cons_start 0 "${APRE[@]}" -- "${ARGS[@]}" --redis "$AURL" --consumer cut0 ||
-	{ t_fail "consumer 0 starts"; t_finish; }
+for i in 0 1 2; do
+	# shellcheck disable=SC2086  # PRE[i] is a command line
+	cons_start $i ${PRE[$i]} -- "${ARGS[@]}" --redis "${URLS[$i]}" \
+		--consumer c$i || { t_fail "consumer $i starts"; t_finish; }
+done
 t_check "consumer 0 is the server process itself" \
 	grep -q forkboard "/proc/${CONS_PID[0]}/cmdline"
-for i in 1 2; do
-	cons_start $i -- "${ARGS[@]}" --redis "$RURL" --consumer c$i ||
-		{ t_fail "consumer $i starts"; t_finish; }
-done
 t_eq "consumer 0: link up through its own link" up "$(cons_status 0 link "${APRE[@]}")"
 
 python3 -c "
@@ -116,7 +128,7 @@ t0=$(date +%s.%N)
 held=$(cons_status 0 held "${APRE[@]}")
 t_check "consumer 0 held entries when cut ($held, $a acked)" test "$held" -gt 0
 
-expect_claimed cut cut0 "$t0" $VIS
+expect_claimed cut c0 "$t0" $VIS
 for ((k = 0; k < 100; k++)); do
 	[[ $(cons_status 0 link "${APRE[@]}") != up ]] && break
 	sleep 0.1
