@@ -35,6 +35,7 @@
 #include <event2/http.h>
 
 #include "server.h"
+#include "rstream.h"
 
 static struct conf	 cf;
 static struct event_base *base;
@@ -77,6 +78,16 @@ usage(FILE *f)
 "      --port-file FILE    write the first TCP port there once ready\n"
 "      --access-log FILE   ('-': stdout; default none)\n"
 "      --error-log FILE    (default stderr)\n"
+"      --redis URL         also consume tasks from a Redis stream:\n"
+"                          redis://host[:port] or unix:/path\n"
+"      --stream S, --group G  the stream and its consumer group (required)\n"
+"      --consumer NAME     (default host:pid)\n"
+"      --dead-letter KEY   dead-letter stream (default S:dead)\n"
+"      --prefetch N        entries held at most (default 64)\n"
+"      --block-ms MS       XREADGROUP BLOCK (default 1000)\n"
+"      --visibility-ms MS  then others claim them (default 30000)\n"
+"      --max-deliveries K  then the dead-letter stream (default 3)\n"
+"      --keep-entries      do not XDEL entries once acknowledged\n"
 "  -p, --pidfile FILE      refuse to start if another instance holds it\n"
 "  -u, --user USER         run as USER after binding\n"
 "  -d, --daemon            detach after binding\n"
@@ -141,7 +152,8 @@ bad:
 enum {
 	O_MAXW = 256, O_SLOTS, O_SLOTSZ, O_QUEUE, O_CONNS, O_HDR, O_RTO, O_TTO,
 	O_RETRIES, O_DRAIN, O_KEEP, O_KEEPS, O_MODULE, O_ALLOW, O_PORTF,
-	O_ALOG, O_ELOG, O_AHEAD
+	O_ALOG, O_ELOG, O_AHEAD, O_REDIS, O_STREAM, O_GROUP, O_CONSUMER,
+	O_DEAD, O_PREFETCH, O_BLOCK, O_VIS, O_MAXDELIV, O_KEEPENT
 };
 
 static const struct option lopts[] = {
@@ -170,8 +182,70 @@ static const struct option lopts[] = {
 	{ "port-file", required_argument, NULL, O_PORTF },
 	{ "access-log", required_argument, NULL, O_ALOG },
 	{ "error-log", required_argument, NULL, O_ELOG },
+	{ "redis", required_argument, NULL, O_REDIS },
+	{ "stream", required_argument, NULL, O_STREAM },
+	{ "group", required_argument, NULL, O_GROUP },
+	{ "consumer", required_argument, NULL, O_CONSUMER },
+	{ "dead-letter", required_argument, NULL, O_DEAD },
+	{ "prefetch", required_argument, NULL, O_PREFETCH },
+	{ "block-ms", required_argument, NULL, O_BLOCK },
+	{ "visibility-ms", required_argument, NULL, O_VIS },
+	{ "max-deliveries", required_argument, NULL, O_MAXDELIV },
+	{ "keep-entries", no_argument, NULL, O_KEEPENT },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* --redis and its companions: checked here, so errors reach the
+ * terminal before anything starts. */
+static int
+parse_redis(void)
+{
+	struct rconf *rc = &cf.cf_redis;
+	struct rurl u;
+	char err[256];
+
+	if (rc->rc_url == NULL) {
+		if (rc->rc_stream != NULL || rc->rc_group != NULL) {
+			fprintf(stderr, "%s: --stream and --group need "
+			    "--redis\n", FBS_NAME);
+			return -1;
+		}
+		return 0;
+	}
+	if (rurl_parse(rc->rc_url, &u, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: --redis: %s\n", FBS_NAME, err);
+		return -1;
+	}
+	if (rc->rc_stream == NULL || rc->rc_group == NULL ||
+	    rc->rc_stream[0] == '\0' || rc->rc_group[0] == '\0') {
+		fprintf(stderr, "%s: --redis needs --stream and --group\n",
+		    FBS_NAME);
+		return -1;
+	}
+	if (rc->rc_dead == NULL) {
+		char *d;
+
+		if (asprintf(&d, "%s:dead", rc->rc_stream) == -1)
+			return -1;
+		rc->rc_dead = d;
+	}
+	/* Everything held must fit in the pool and its wait queue, or a
+	 * held entry could be refused (and wait for a claim). */
+	if (rc->rc_prefetch + RC_CLAIM_RESERVE > cf.cf_queue_max +
+	    cf.cf_workers * cf.cf_ahead) {
+		fprintf(stderr, "%s: --prefetch %u + %u is over --queue + "
+		    "workers x --ahead (%u)\n", FBS_NAME, rc->rc_prefetch,
+		    RC_CLAIM_RESERVE, cf.cf_queue_max +
+		    cf.cf_workers * cf.cf_ahead);
+		return -1;
+	}
+	if (rc->rc_block_ms * 2 >= rc->rc_visibility_ms) {
+		fprintf(stderr, "%s: --visibility-ms must be more than twice "
+		    "--block-ms\n", FBS_NAME);
+		return -1;
+	}
+	return 0;
+}
 
 static int
 parse(int argc, char **argv)
@@ -191,6 +265,10 @@ parse(int argc, char **argv)
 	cf.cf_drain_ms = 10000;
 	cf.cf_keep_count = 1000;
 	cf.cf_keep_secs = 300;
+	cf.cf_redis.rc_prefetch = 64;
+	cf.cf_redis.rc_block_ms = 1000;
+	cf.cf_redis.rc_visibility_ms = 30000;
+	cf.cf_redis.rc_max_deliveries = 3;
 	/* Copies: the workers' setproctitle() reuses argv's memory. */
 #define STR(dst) do { if (((dst) = strdup(optarg)) == NULL) return -1; } while (0)
 #define NUM(lo, hi, dst) do {						\
@@ -253,6 +331,18 @@ parse(int argc, char **argv)
 		case O_PORTF: STR(cf.cf_port_file); break;
 		case O_ALOG: STR(cf.cf_access_log); break;
 		case O_ELOG: STR(cf.cf_error_log); break;
+		case O_REDIS: STR(cf.cf_redis.rc_url); break;
+		case O_STREAM: STR(cf.cf_redis.rc_stream); break;
+		case O_GROUP: STR(cf.cf_redis.rc_group); break;
+		case O_CONSUMER: STR(cf.cf_redis.rc_consumer); break;
+		case O_DEAD: STR(cf.cf_redis.rc_dead); break;
+		case O_PREFETCH: NUM(1, 4096, cf.cf_redis.rc_prefetch); break;
+		case O_BLOCK: NUM(10, 60000, cf.cf_redis.rc_block_ms); break;
+		case O_VIS: NUM(100, 86400000, cf.cf_redis.rc_visibility_ms);
+			break;
+		case O_MAXDELIV: NUM(1, 1000, cf.cf_redis.rc_max_deliveries);
+			break;
+		case O_KEEPENT: cf.cf_redis.rc_keep_entries = 1; break;
 		default:
 			usage(stderr);
 			return -1;
@@ -278,7 +368,7 @@ parse(int argc, char **argv)
 	}
 	cf.cf_argc = argc;
 	cf.cf_argv = argv;
-	return 0;
+	return parse_redis();
 }
 
 /* Written whole, then renamed: a reader never sees half a number. */
@@ -309,7 +399,7 @@ drain_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	if (glue_pending() == 0 && http_inflight() == 0) {
+	if (glue_pending() == 0 && http_inflight() == 0 && redis_idle()) {
 		log_info("drained: exiting");
 		event_base_loopexit(base, NULL);
 	} else if (now_s() > drain_deadline) {
@@ -337,6 +427,7 @@ sig_cb(evutil_socket_t sig, short what, void *arg)
 		    sigabbrev_np(sig), glue_pending());
 		server_stop_accepting();
 		http_drain();
+		redis_drain();
 		glue_drain();
 		drain_deadline = now_s() + cf.cf_drain_ms / 1e3;
 		drain_ev = event_new(base, -1, EV_PERSIST, drain_cb, NULL);
@@ -417,7 +508,7 @@ main(int argc, char **argv)
 		log_err("cannot start the listeners");
 		goto out;
 	}
-	if (glue_init(base, &cf) < 0)
+	if (glue_init(base, &cf) < 0 || redis_start(base, &cf) == -1)
 		goto out;
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if ((sigev[i] = evsignal_new(base, sigs[i], sig_cb, NULL)) ==
@@ -445,6 +536,7 @@ out:
 	/* Requests first (their close callbacks detach their tasks), then
 	 * the pool. */
 	async_free_all();
+	redis_stop();
 	if (http != NULL)
 		evhttp_free(http);
 	glue_shutdown(stopping == 2 ? 0 : (int)cf.cf_drain_ms);

@@ -89,6 +89,43 @@ workers(struct evbuffer *b, const struct gview *v)
 		    "\"%u\"} %u\n", i, wi[i].wi_restarts);
 }
 
+static void
+redis(struct evbuffer *b)
+{
+	const struct rstats *r = &fbs_rstats;
+	unsigned i;
+
+	head(b, "forkboard_redis_link", "gauge", "Redis link state (1 for "
+	    "the current one)");
+	for (i = RL_DOWN; i <= RL_UP; i++)
+		evbuffer_add_printf(b, "forkboard_redis_link{state=\"%s\"} "
+		    "%d\n", rlink_state_names[i], r->rs_state == i);
+	counter(b, "forkboard_redis_links_lost_total", "Redis links lost",
+	    r->rs_losses);
+	gauge(b, "forkboard_redis_held", "Entries held (read or claimed, "
+	    "not acknowledged)", r->rs_held);
+	gauge(b, "forkboard_redis_group_pending", "Entries pending in the "
+	    "group, all consumers (-1: unknown)", (double)r->rs_group_pending);
+	gauge(b, "forkboard_redis_group_lag", "Entries in the stream not yet "
+	    "delivered to the group (-1: unknown)", (double)r->rs_group_lag);
+	counter(b, "forkboard_redis_read_total", "Entries read",
+	    r->rs_read);
+	counter(b, "forkboard_redis_claimed_total", "Entries claimed from "
+	    "dead consumers", r->rs_claimed);
+	counter(b, "forkboard_redis_claimed_deleted_total", "Claimed ids "
+	    "deleted from the stream while pending", r->rs_claimed_deleted);
+	counter(b, "forkboard_redis_stored_total", "Results stored",
+	    r->rs_stored);
+	counter(b, "forkboard_redis_acked_total", "Entries acknowledged",
+	    r->rs_acked);
+	counter(b, "forkboard_redis_duplicates_total", "Results that "
+	    "overwrote one stored by another delivery", r->rs_duplicates);
+	counter(b, "forkboard_redis_dead_letters_total", "Entries sent to the "
+	    "dead-letter stream", r->rs_dead);
+	counter(b, "forkboard_redis_bad_entries_total", "Malformed entries",
+	    r->rs_bad);
+}
+
 void
 metrics_page(struct evhttp_request *req)
 {
@@ -169,6 +206,8 @@ metrics_page(struct evhttp_request *req)
 		histogram(b, "forkboard_task_run_seconds", fbs_kinds[i].k_name,
 		    &fbs_stats.st_kind[i].ks_run);
 	workers(b, &v);
+	if (redis_enabled())
+		redis(b);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	http_reply(req, 200, "OK", b);

@@ -43,6 +43,7 @@ struct gtask {
 	int			 t_state;
 	struct evbuffer		*t_body;	/* while waiting */
 	glue_done_fn		 t_fn;		/* NULL: detached */
+	unsigned		 t_timeout_ms;	/* 0: the kind's or the pool's */
 	void			*t_arg;
 	double			 t_submit;
 };
@@ -244,6 +245,7 @@ dispatch(struct gtask *t, struct evbuffer *body)
 	job.j_code = fbs_kinds[t->t_kind].k_code;
 	job.j_len = len;
 	job.j_udata = (uint64_t)(uintptr_t)t;
+	job.j_timeout_ms = t->t_timeout_ms;
 	if ((r = fb_pool_commit_job(p->p_pool, ticket, &job, FB_DEFER)) < 0) {
 		fb_pool_release(p->p_pool, ticket);
 		return r;
@@ -264,6 +266,13 @@ int
 glue_submit(unsigned kind, struct evbuffer *body, glue_done_fn fn,
     void *arg, struct gtask **tp)
 {
+	return glue_submit_ms(kind, body, 0, fn, arg, tp);
+}
+
+int
+glue_submit_ms(unsigned kind, struct evbuffer *body, unsigned timeout_ms,
+    glue_done_fn fn, void *arg, struct gtask **tp)
+{
 	struct gtask *t;
 	int r;
 
@@ -276,6 +285,7 @@ glue_submit(unsigned kind, struct evbuffer *body, glue_done_fn fn,
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return -ENOMEM;
 	t->t_kind = kind;
+	t->t_timeout_ms = timeout_ms;
 	t->t_fn = fn;
 	t->t_arg = arg;
 	t->t_submit = now_s();

@@ -71,6 +71,18 @@ struct conf {
 	int		 cf_foreground_log;	/* log to stderr */
 	int		 cf_argc;
 	char		**cf_argv;
+	struct rconf {			/* --redis: consume a stream */
+		const char	*rc_url;	/* NULL: no Redis */
+		const char	*rc_stream;
+		const char	*rc_group;
+		const char	*rc_consumer;	/* default host:pid */
+		const char	*rc_dead;	/* default STREAM:dead */
+		unsigned	 rc_prefetch;	/* entries held at most */
+		unsigned	 rc_block_ms;	/* XREADGROUP BLOCK */
+		unsigned	 rc_visibility_ms; /* then claimed by others */
+		unsigned	 rc_max_deliveries; /* K, then dead letter */
+		int		 rc_keep_entries; /* no XDEL after the ack */
+	}		 cf_redis;
 };
 
 /* --- statistics (status.c) -------------------------------------------- */
@@ -178,6 +190,8 @@ typedef void (*glue_done_fn)(void *arg, const struct gres *,
 int	 glue_init(struct event_base *, const struct conf *);
 int	 glue_submit(unsigned kind, struct evbuffer *body, glue_done_fn,
 	    void *arg, struct gtask **);
+int	 glue_submit_ms(unsigned kind, struct evbuffer *body,
+	    unsigned timeout_ms, glue_done_fn, void *arg, struct gtask **);
 void	 glue_detach(struct gtask *);
 int	 glue_cancel(struct gtask *);
 const char *glue_task_state(struct gtask *);
@@ -257,6 +271,39 @@ void	 server_stop_accepting(void);
 void	 server_close(void);
 void	 server_unlink(void);
 int	 server_port(void);		/* first TCP port, -1 none */
+
+/* --- Redis Streams consumer (redis.c, consumer.c, store.c, reclaim.c) --- */
+
+enum rlink_state { RL_OFF = 0, RL_DOWN, RL_CONNECTING, RL_UP };
+extern const char *const rlink_state_names[RL_UP + 1];
+
+struct rstats {
+	enum rlink_state rs_state;
+	uint64_t	 rs_connects;	/* links made (first one included) */
+	uint64_t	 rs_losses;	/* links lost */
+	uint64_t	 rs_read;	/* entries read with XREADGROUP */
+	uint64_t	 rs_claimed;	/* entries taken over (XAUTOCLAIM) */
+	uint64_t	 rs_claimed_deleted; /* pending, gone from the stream */
+	uint64_t	 rs_stored;	/* results stored */
+	uint64_t	 rs_acked;
+	uint64_t	 rs_duplicates;	/* a result was already there */
+	uint64_t	 rs_dead;	/* sent to the dead-letter stream */
+	uint64_t	 rs_bad;	/* ... of them, malformed entries */
+	uint64_t	 rs_redeliver;	/* left pending after a crash */
+	uint64_t	 rs_consumers_removed;
+	unsigned	 rs_held;	/* entries held now (read, not acked) */
+	long long	 rs_group_pending; /* XINFO GROUPS, -1 unknown */
+	long long	 rs_group_lag;
+	char		 rs_error[128];	/* last link error */
+};
+extern struct rstats fbs_rstats;
+
+/* The consumer's entry points (consumer.c); the rest is in rstream.h. */
+int	 redis_start(struct event_base *, const struct conf *);
+void	 redis_drain(void);		/* read nothing more */
+int	 redis_idle(void);		/* every entry held is acked */
+void	 redis_stop(void);
+int	 redis_enabled(void);
 
 /* --- logs (log.c) ------------------------------------------------------ */
 

@@ -200,6 +200,33 @@ kinds_json(void)
 	return o;
 }
 
+/* The Redis link and the stream consumer, when --redis is on. */
+static json_t *
+redis_json(void)
+{
+	const struct rstats *r = &fbs_rstats;
+
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "link", rlink_state_names[r->rs_state],
+	    "last error", r->rs_error,
+	    "connects", (json_int_t)r->rs_connects,
+	    "links lost", (json_int_t)r->rs_losses,
+	    "held", (json_int_t)r->rs_held,
+	    "group pending", (json_int_t)r->rs_group_pending,
+	    "lag", (json_int_t)r->rs_group_lag,
+	    "read", (json_int_t)r->rs_read,
+	    "claimed", (json_int_t)r->rs_claimed,
+	    "claimed deleted", (json_int_t)r->rs_claimed_deleted,
+	    "stored", (json_int_t)r->rs_stored,
+	    "acked", (json_int_t)r->rs_acked,
+	    "duplicates", (json_int_t)r->rs_duplicates,
+	    "dead letters", (json_int_t)r->rs_dead,
+	    "bad entries", (json_int_t)r->rs_bad,
+	    "left for redelivery", (json_int_t)r->rs_redeliver,
+	    "consumers removed", (json_int_t)r->rs_consumers_removed);
+}
+
 static json_t *
 status_json(int full)
 {
@@ -257,6 +284,8 @@ status_json(int full)
 	json_object_set_new(o, "slots", json_integer(v.gv_slots));
 	json_object_set_new(o, "slot size", json_integer((json_int_t)
 	    v.gv_slot_size));
+	if (redis_enabled())
+		json_object_set_new(o, "redis", redis_json());
 	if (full) {
 		json_object_set_new(o, "workers", workers_json(&v));
 		json_object_set_new(o, "board", board_json());

@@ -2,6 +2,7 @@
  * forkboard-submit - send many tasks to a forkboard-server.
  *
  *   forkboard-submit [-c conns] [-o dir] [-q] URL KIND [file ...]
+ *   forkboard-submit --redis URL --stream S [-o dir] [-q] KIND [file ...]
  *
  * Each file given is one task (its bytes are the body); with no file,
  * each line of standard input is one task.  Tasks go over -c concurrent
@@ -11,10 +12,13 @@
  * bar with rate, ETA and failures is redrawn on stderr; otherwise a
  * plain line is printed every second.  The exit status is 0 only if
  * every task succeeded (HTTP 200); a summary per outcome ends the run.
+ * With --redis the tasks go to a Redis stream instead, for the
+ * forkboard-servers consuming it (submit_redis.c).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,14 +30,9 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#define PROG		"forkboard-submit"
-#define MAX_CONNS	256
-#define NOUT		16
+#include "submit.h"
 
-struct item {
-	char	*i_data;
-	size_t	 i_len;
-};
+#define MAX_CONNS	256
 
 struct client {
 	struct evhttp_connection *c_evcon;
@@ -41,19 +40,19 @@ struct client {
 };
 
 static struct event_base *base;
-static struct item	*items;
-static size_t		 nitems, next_item, ndone, nfailed;
-static const char	*host, *kind, *outdir, *path_prefix = "";
-static int		 port, quiet, tty;
+struct item		*items;
+size_t			 nitems, ndone, nfailed;
+static size_t		 next_item;
+const char		*kind, *outdir;
+static const char	*host, *path_prefix = "";
+int			 quiet, tty;
+static int		 port;
 static struct client	 clients[MAX_CONNS];
 static int		 nclients;
-static double		 t_start;
-static struct {
-	char		 name[32];
-	size_t		 n;
-} outcomes[NOUT];
+double			 t_start;
+struct outcome		 outcomes[NOUT];
 
-static double
+double
 now(void)
 {
 	struct timespec ts;
@@ -62,7 +61,7 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
+void
 count(const char *name)
 {
 	int i;
@@ -76,7 +75,7 @@ count(const char *name)
 	outcomes[i].n++;
 }
 
-static void
+void
 progress(int final)
 {
 	double el = now() - t_start, rate = el > 0 ? (double)ndone / el : 0;
@@ -107,26 +106,50 @@ tick(evutil_socket_t fd, short what, void *arg)
 	progress(0);
 }
 
+/* The closing lines: the bar's last state, then outcome counts. */
+void
+summary(const char *extra)
+{
+	int i;
+
+	progress(1);
+	fprintf(stderr, "%s: %zu task(s) in %.2f s:", PROG, nitems,
+	    now() - t_start);
+	for (i = 0; i < NOUT && outcomes[i].name[0] != '\0'; i++)
+		fprintf(stderr, " %s %zu%s", outcomes[i].name, outcomes[i].n,
+		    i + 1 < NOUT && outcomes[i + 1].name[0] ? "," : "");
+	fprintf(stderr, "%s\n", extra != NULL ? extra : "");
+}
+
+void
+free_items(void)
+{
+	size_t k;
+
+	for (k = 0; k < nitems; k++)
+		free(items[k].i_data);
+	free(items);
+	items = NULL;
+}
+
 static void	send_next(struct client *);
 
-static void
-save(size_t idx, struct evbuffer *b)
+void
+save(size_t idx, const void *data, size_t len)
 {
 	char path[4096];
-	size_t len = evbuffer_get_length(b);
 	int fd;
 
 	if (outdir == NULL) {
 		if (len > 0)
-			fwrite(evbuffer_pullup(b, -1), 1, len, stdout);
-		if (len == 0 || evbuffer_pullup(b, -1)[len - 1] != '\n')
+			fwrite(data, 1, len, stdout);
+		if (len == 0 || ((const char *)data)[len - 1] != '\n')
 			fputc('\n', stdout);
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/%06zu.out", outdir, idx);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644))
-	    == -1 || (len > 0 &&
-	    write(fd, evbuffer_pullup(b, -1), len) != (ssize_t)len)) {
+	    == -1 || (len > 0 && write(fd, data, len) != (ssize_t)len)) {
 		fprintf(stderr, "%s: %s: %s\n", PROG, path, strerror(errno));
 		nfailed++;
 	}
@@ -157,8 +180,11 @@ done_cb(struct evhttp_request *req, void *arg)
 	else
 		snprintf(name, sizeof(name), "http-%d", code);
 	count(name);
-	if (code == 200)
-		save(c->c_item, evhttp_request_get_input_buffer(req));
+	if (code == 200) {
+		struct evbuffer *b = evhttp_request_get_input_buffer(req);
+
+		save(c->c_item, evbuffer_pullup(b, -1), evbuffer_get_length(b));
+	}
 	else {
 		nfailed++;
 		if (tty && !quiet)
@@ -230,15 +256,78 @@ add_item(void)
 	return 0;
 }
 
+/* Tasks: the files named from argv[first] on, or stdin's lines. */
+static int
+read_items(int argc, char **argv, int first)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int i;
+
+	for (i = first; i < argc; i++) {
+		if (add_item() == -1 || read_file(argv[i], &items[nitems]) == -1)
+			return -1;
+		nitems++;
+	}
+	if (first == argc) {
+		while ((n = getline(&line, &cap, stdin)) != -1) {
+			if (n > 0 && line[n - 1] == '\n')
+				n--;
+			if (add_item() == -1 ||
+			    (items[nitems].i_data = malloc((size_t)n + 1)) == NULL)
+				return -1;
+			memcpy(items[nitems].i_data, line, (size_t)n);
+			items[nitems].i_len = (size_t)n;
+			nitems++;
+		}
+		free(line);
+	}
+	if (nitems == 0) {
+		fprintf(stderr, "%s: no task to send\n", PROG);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: %s [-c conns] [-o dir] [-q] URL KIND [file ...]\n"
-	    "  URL   http://host:port of a forkboard-server\n"
+	    "       %s --redis URL --stream S [--timeout MS] [--wait S]\n"
+	    "           [--keep] [-o dir] [-q] KIND [file ...]\n"
+	    "  URL   http://host:port of a forkboard-server, or with --redis\n"
+	    "        redis://host[:port] or unix:/path\n"
 	    "  KIND  task name (sha256, gzip, ...)\n"
-	    "  no file: each line of standard input is a task\n", PROG);
+	    "  no file: each line of standard input is a task\n", PROG, PROG);
 	exit(2);
 }
+
+static unsigned
+number(const char *opt, const char *s)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 ||
+	    v > 999999999UL) {
+		fprintf(stderr, "%s: %s: '%s' is not a number in [0, 999999999]\n",
+		    PROG, opt, s);
+		exit(2);
+	}
+	return (unsigned)v;
+}
+
+static const struct option lopts[] = {
+	{ "redis", required_argument, NULL, 'r' },
+	{ "stream", required_argument, NULL, 's' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "wait", required_argument, NULL, 'w' },
+	{ "keep", no_argument, NULL, 'k' },
+	{ NULL, 0, NULL, 0 }
+};
 
 int
 main(int argc, char **argv)
@@ -246,12 +335,10 @@ main(int argc, char **argv)
 	struct evhttp_uri *uri;
 	struct event *tev;
 	struct timeval sec = { 1, 0 };
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int c, i, conns = 4;
+	int c, i, conns = 4, npos;
+	struct ropts ro = { NULL, NULL, 0, 0, 0 };
 
-	while ((c = getopt(argc, argv, "c:o:qh")) != -1) {
+	while ((c = getopt_long(argc, argv, "c:o:qh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			conns = atoi(optarg);
@@ -263,11 +350,24 @@ main(int argc, char **argv)
 			break;
 		case 'o': outdir = optarg; break;
 		case 'q': quiet = 1; break;
+		case 'r': ro.ro_url = optarg; break;
+		case 's': ro.ro_stream = optarg; break;
+		case 't': ro.ro_timeout_ms = number("--timeout", optarg); break;
+		case 'w': ro.ro_wait_s = number("--wait", optarg); break;
+		case 'k': ro.ro_keep = 1; break;
 		default: usage();
 		}
 	}
-	if (argc - optind < 2)
+	npos = ro.ro_url != NULL ? 1 : 2;	/* KIND, or URL KIND */
+	if (argc - optind < npos)
 		usage();
+	if (ro.ro_url != NULL) {
+		kind = argv[optind];
+		if (read_items(argc, argv, optind + 1) == -1)
+			return 2;
+		tty = isatty(STDERR_FILENO);
+		return redis_submit(&ro);
+	}
 	if ((uri = evhttp_uri_parse(argv[optind])) == NULL ||
 	    evhttp_uri_get_host(uri) == NULL) {
 		fprintf(stderr, "%s: bad URL '%s'\n", PROG, argv[optind]);
@@ -279,28 +379,8 @@ main(int argc, char **argv)
 	    strcmp(evhttp_uri_get_path(uri), "/") != 0)
 		path_prefix = evhttp_uri_get_path(uri);
 	kind = argv[optind + 1];
-	for (i = optind + 2; i < argc; i++) {
-		if (add_item() == -1 || read_file(argv[i], &items[nitems]) == -1)
-			return 2;
-		nitems++;
-	}
-	if (optind + 2 == argc) {
-		while ((n = getline(&line, &cap, stdin)) != -1) {
-			if (n > 0 && line[n - 1] == '\n')
-				n--;
-			if (add_item() == -1 ||
-			    (items[nitems].i_data = malloc((size_t)n + 1)) == NULL)
-				return 2;
-			memcpy(items[nitems].i_data, line, (size_t)n);
-			items[nitems].i_len = (size_t)n;
-			nitems++;
-		}
-		free(line);
-	}
-	if (nitems == 0) {
-		fprintf(stderr, "%s: no task to send\n", PROG);
+	if (read_items(argc, argv, optind + 2) == -1)
 		return 2;
-	}
 	tty = isatty(STDERR_FILENO);
 	if ((base = event_base_new()) == NULL)
 		return 2;
@@ -315,21 +395,13 @@ main(int argc, char **argv)
 	tev = event_new(base, -1, EV_PERSIST, tick, NULL);
 	event_add(tev, &sec);
 	event_base_dispatch(base);
-	progress(1);
-	fprintf(stderr, "%s: %zu task(s) in %.2f s:", PROG, nitems,
-	    now() - t_start);
-	for (i = 0; i < NOUT && outcomes[i].name[0] != '\0'; i++)
-		fprintf(stderr, " %s %zu%s", outcomes[i].name, outcomes[i].n,
-		    i + 1 < NOUT && outcomes[i + 1].name[0] ? "," : "");
-	fprintf(stderr, "\n");
+	summary(NULL);
 	event_free(tev);
 	for (i = 0; i < nclients; i++)
 		if (clients[i].c_evcon != NULL)
 			evhttp_connection_free(clients[i].c_evcon);
 	event_base_free(base);
-	for (size_t k = 0; k < nitems; k++)
-		free(items[k].i_data);
-	free(items);
+	free_items();
 	evhttp_uri_free(uri);
 	return nfailed > 0 ? 1 : 0;
 }
