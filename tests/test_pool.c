@@ -619,7 +619,9 @@ test_least_loaded(void **state)
 	struct fixture f;
 	struct fb_result res;
 	fb_ticket_t slow, t[6];
-	uint32_t ms = 300;
+	/* Long enough that no task ends while the seven are submitted, even
+	 * on a loaded machine under ASan (an early end changes the loads). */
+	uint32_t ms = 1000;
 	char buf[8];
 	int i;
 
