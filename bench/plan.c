@@ -56,8 +56,16 @@ xprintf(const char *fmt, ...)
 static void
 spec_metrics(const struct spec *sp, struct step *s)
 {
+	static const char *ctr_key[B_NCTR] = { "sys", "csw", "wake", "mig" };
+	static const char *ctr_unit[B_NCTR] = { "syscalls/task",
+	    "switches/task", "wake-ups/task", "migrations/task" };
 	const char *k = sp->sp_key, *l = sp->sp_label;
+	int i;
 
+	for (i = 0; i < B_NCTR; i++)
+		s->s_pt[i] = sp->sp_kind == K_PY || sp->sp_kind == K_MEM ? -1 :
+		    m_add(xprintf("%s.pt.%s", k, ctr_key[i]), l, ctr_unit[i],
+		    S_PERTASK);
 	switch (sp->sp_kind) {
 	case K_RATE:
 		s->s_m[0] = m_add(k, l, sp->sp_sect == S_BIG ?
