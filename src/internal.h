@@ -515,6 +515,8 @@ struct fb_pool {
 	int p_retiring;                /* a worker waits for fb__retire */
 	int p_rearm;                   /* the timer needs arming again */
 	int p_sticky;                  /* batch: worker for this run, or -1 */
+	int64_t p_batch_ns;            /* batch: its one coarse clock read, or 0 */
+	int64_t p_clock_ns;            /* a past coarse reading: <= now */
 	unsigned p_ncpu;               /* CPUs online at create */
 	int64_t p_rate_start_ns;       /* respawn-rate window */
 	unsigned p_rate_count;

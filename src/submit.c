@@ -161,8 +161,15 @@ fb_pool_submit_batch_sz(struct fb_pool *p, const struct fb_job *jobs,
 		if ((r = check_task(p, job.j_code, job.j_payload,
 		    job.j_len)) < 0)
 			break;
+		/* One coarse clock read per run (the clock ticks in
+		 * milliseconds, a run is sent in microseconds), and again
+		 * after a wait for a slot: time passed. */
+		if (i % run == 0 || p->p_nfree == 0)
+			p->p_batch_ns = 0;
 		if ((r = acquire(p, flags, &slot)) < 0)
 			break;
+		if (p->p_batch_ns == 0)
+			p->p_batch_ns = fb__coarse_ns();
 		/* A run's worker is whichever takes its first task. */
 		if (i % run == 0)
 			p->p_sticky = -1;
@@ -177,6 +184,7 @@ fb_pool_submit_batch_sz(struct fb_pool *p, const struct fb_job *jobs,
 			p->p_sticky = (int)p->p_slots[slot].ms_worker;
 	}
 	p->p_sticky = -1;
+	p->p_batch_ns = 0;
 	if (!(flags & FB_DEFER))
 		(void)fb__sync(p);
 	else if (p->p_rearm)
