@@ -441,9 +441,10 @@ run_one(const struct opts *o)
 			    br.br_aux[1], (unsigned long long)br.br_tasks,
 			    br.br_secs);
 		printf("%s: per task: %.3f syscalls, %.3f context switches, "
-		    "%.3f wake-ups, %.4f migrations\n", o->o_run,
+		    "%.3f wake-ups, %.4f migrations, %.0f ns CPU\n", o->o_run,
 		    br.br_per[B_CTR_SYSCALLS], br.br_per[B_CTR_SWITCHES],
-		    br.br_per[B_CTR_WAKEUPS], br.br_per[B_CTR_MIGRATIONS]);
+		    br.br_per[B_CTR_WAKEUPS], br.br_per[B_CTR_MIGRATIONS],
+		    br.br_per[B_CTR_CPUNS]);
 		return 0;
 	}
 	warnx("unknown scenario %s; one of:", o->o_run);

@@ -40,6 +40,7 @@ enum {
 	B_CTR_SWITCHES,
 	B_CTR_WAKEUPS,
 	B_CTR_MIGRATIONS,
+	B_CTR_CPUNS,		/* CPU time, ns */
 	B_NCTR
 };
 

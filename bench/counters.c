@@ -41,7 +41,7 @@ static struct {
 	uint64_t	 c_sum[B_NCTR];	/* over the parts that ended */
 	int		 c_open;
 	int		 c_running;
-} ctr = { .c_fd = { -1, -1, -1, -1 } };
+} ctr = { .c_fd = { -1, -1, -1, -1, -1 } };
 
 /* A tracepoint's id, or -1. */
 static long
@@ -96,6 +96,8 @@ b_ctr_open(void)
 		    (uint64_t)wake);
 	ctr.c_fd[B_CTR_MIGRATIONS] = ev_open(PERF_TYPE_SOFTWARE,
 	    PERF_COUNT_SW_CPU_MIGRATIONS);
+	ctr.c_fd[B_CTR_CPUNS] = ev_open(PERF_TYPE_SOFTWARE,
+	    PERF_COUNT_SW_TASK_CLOCK);
 	ctr.c_open = 1;
 }
 

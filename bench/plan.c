@@ -56,9 +56,11 @@ xprintf(const char *fmt, ...)
 static void
 spec_metrics(const struct spec *sp, struct step *s)
 {
-	static const char *ctr_key[B_NCTR] = { "sys", "csw", "wake", "mig" };
+	static const char *ctr_key[B_NCTR] = { "sys", "csw", "wake", "mig",
+	    "cpu" };
 	static const char *ctr_unit[B_NCTR] = { "syscalls/task",
-	    "switches/task", "wake-ups/task", "migrations/task" };
+	    "switches/task", "wake-ups/task", "migrations/task",
+	    "CPU ns/task" };
 	const char *k = sp->sp_key, *l = sp->sp_label;
 	int i;
 

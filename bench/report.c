@@ -302,8 +302,9 @@ pt_base(const char *key, char *base, size_t len)
 static void
 pt_cell(const char *base, enum place pl, char *buf, size_t len)
 {
-	static const char *key[B_NCTR] = { "sys", "csw", "wake", "mig" };
-	static const char *abbr[B_NCTR] = { "sys", "sw", "wk", "mig" };
+	static const char *key[B_NCTR] = { "sys", "csw", "wake", "mig",
+	    "cpu" };
+	static const char *abbr[B_NCTR] = { "sys", "sw", "wk", "mig", "cpu" };
 	struct stats st;
 	char probe[128];
 	size_t at = 0;
@@ -318,6 +319,9 @@ pt_cell(const char *base, enum place pl, char *buf, size_t len)
 		if (st.st_n == 0)
 			at += (size_t)snprintf(buf + at, len - at, "%s%s -",
 			    i ? " " : "", abbr[i]);
+		else if (i == B_CTR_CPUNS) /* ns: no decimals */
+			at += (size_t)snprintf(buf + at, len - at, "%s%s %.0f",
+			    i ? " " : "", abbr[i], st.st_med);
 		else
 			at += (size_t)snprintf(buf + at, len - at, "%s%s %.3f",
 			    i ? " " : "", abbr[i], st.st_med);
@@ -328,7 +332,7 @@ static void
 pt_lines(FILE *f, const struct ratio *r)
 {
 	const char *term[2] = { r->r_num, r->r_den };
-	char base[128], c[P_NPLACE][96];
+	char base[128], c[P_NPLACE][128];
 	unsigned k, p;
 
 	for (k = 0; k < 2; k++) {
@@ -340,7 +344,7 @@ pt_lines(FILE *f, const struct ratio *r)
 			continue;
 		for (p = 0; p < P_NPLACE; p++)
 			pt_cell(base, (enum place)p, c[p], sizeof(c[p]));
-		fprintf(f, "      per task, %-22s %-40s | %s\n", base,
+		fprintf(f, "      per task, %-22s %-48s | %s\n", base,
 		    c[P_ONECPU], c[P_FREE]);
 	}
 }
@@ -392,11 +396,12 @@ rep_table(FILE *f, const struct rinfo *ri)
 		sect_table(f, ri, (enum rsect)s);
 	ratio_table(f);
 	fprintf(f, "\nEvery target is judged in both placements, and is MET "
-	    "only when both PASS.\nPer task: system calls (sys), context "
-	    "switches (sw), wake-ups issued (wk) and\nCPU migrations (mig) "
-	    "of the measuring process and all it forked, over the\ntimed "
-	    "part (start-up: per worker), one CPU | unpinned; '-': the kernel "
-	    "would\nnot count.  A MISS never fails the run.\n");
+	    "only when both PASS.\nPer task (start-up: per worker), one CPU "
+	    "| unpinned, medians: system calls\n(sys), context switches (sw), "
+	    "wake-ups of a sleeping process (wk), CPU\nmigrations (mig) and "
+	    "CPU time in ns (cpu) of the measuring process and all\nit "
+	    "forked, over the timed part; '-': the kernel would not count.  "
+	    "A MISS\nnever fails the run.\n");
 	if (ri->ri_failures > 0)
 		fprintf(f, "\n%d measurement(s) FAILED: see the messages "
 		    "above\n", ri->ri_failures);

@@ -292,6 +292,7 @@ int64_t fb__coarse_ns(void);          /* cheaper, a few ms coarse */
 int fb__pidfd_open(pid_t);
 int fb__pidfd_signal(int pidfd, int sig);
 uint64_t fb__mix64(uint64_t);
+void fb__spin_pause(void);            /* one turn of a spin_us wait */
 
 /* In spin loops: tell the CPU we are waiting. */
 static inline void

@@ -39,6 +39,11 @@ struct wctx {
 	pid_t c_pid;
 	void *c_ctx;            /* from worker_init */
 	struct fb__faults *c_faults;
+	/* The last code's handler (NULL: none): runs of one code are the
+	 * common case, and the registry cannot change in a worker. */
+	const struct fb__handler *c_h;
+	uint32_t c_hcode;
+	int c_hknown;
 };
 
 /* Update this worker's scoreboard row as one consistent change. */
@@ -191,6 +196,17 @@ ru_delta(struct rusage *d, const struct rusage *a, const struct rusage *b)
 	d->ru_maxrss = b->ru_maxrss;
 }
 
+static const struct fb__handler *
+handler_of(struct wctx *c, uint32_t code)
+{
+	if (!c->c_hknown || c->c_hcode != code) {
+		c->c_h = fb__registry_find(c->c_args->wa_registry, code);
+		c->c_hcode = code;
+		c->c_hknown = 1;
+	}
+	return c->c_h;
+}
+
 static int
 call_handler(struct wctx *c, struct fb_task *t, enum fb_outcome *oc)
 {
@@ -200,8 +216,7 @@ call_handler(struct wctx *c, struct fb_task *t, enum fb_outcome *oc)
 	if (t->t_code == FB_CODE_FDLIST) {
 		st = fb__worker_fdlist(t);
 		*oc = st == 0 ? FB_DONE : FB_FAILED;
-	} else if ((h = fb__registry_find(c->c_args->wa_registry,
-	    t->t_code)) == NULL) {
+	} else if ((h = handler_of(c, t->t_code)) == NULL) {
 		st = 0;
 		*oc = FB_NOHANDLER;
 	} else {
@@ -292,7 +307,7 @@ spin(struct wctx *c, uint32_t bell)
 		if (atomic_load_explicit(&c->c_row->wr_doorbell,
 		    memory_order_acquire) != bell)
 			return;
-		fb__cpu_relax();
+		fb__spin_pause();
 	} while (fb__now_ns() < end);
 }
 
