@@ -222,7 +222,7 @@ plan_rest(const struct opts *o)
 		{ "lat.pingpong", "raw pipe ping-pong, 16-byte records", K_LAT,
 		    S_LAT, raw_pingpong, 1, 0, 0, 2, 0 },
 		{ "lat.fb_spin", "forkboard with spin_us=50 (info)", K_LAT,
-		    S_LAT, fbs_latency, 1, 0, SPIN_US, 0, ONLY_FREE },
+		    S_LAT, fbs_latency, 1, 0, SPIN_US, 0, 0 },
 	}, big1[] = {
 		{ "big.fb_zerocopy", "forkboard: reserve, fill in place, "
 		    "commit", K_RATE, S_BIG, fbs_big, 0, w2, 0, 0, 0 },

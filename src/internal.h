@@ -389,9 +389,11 @@ struct fb__worker_args {
 	void *wa_arg;
 	int wa_rusage;
 	struct fb__faults *wa_faults; /* the worker's own copy after fork */
+	const sigset_t *wa_sigreset; /* signals whose disposition it resets */
 };
 
 void fb__worker_main(const struct fb__worker_args *) __attribute__((noreturn));
+void fb__signals_scan(sigset_t *);
 int fb__worker_fdlist(struct fb_task *);
 
 /* ---- the master's state ------------------------------------------------- */
@@ -502,6 +504,8 @@ struct fb_pool {
 	int p_done[2];           /* completion pipe: master reads [0] */
 	int p_timerfd;
 	int p_lifeline;          /* no pidfd_open(2): lifeline pipes */
+	sigset_t p_sigreset;     /* what a worker resets (fb__signals_scan) */
+	int p_sigscanned;        /* p_sigreset holds for this call's spawns */
 	uint64_t p_key;          /* completion record key */
 	struct fb__reader p_done_rd;
 	struct fb__worker *p_workers;  /* max_workers entries */
@@ -568,6 +572,22 @@ unsigned fb__overdue(struct fb_pool *, int64_t now, unsigned *out);
 /* supervise.c */
 int fb__pidfd_works(void);
 int fb__spawn(struct fb_pool *, unsigned index);
+
+/* A call that spawns several workers in a row scans the signals once for
+ * all of them (fb__signals_scan); the end drops the scan, so that a later
+ * spawn sees the dispositions of its own time. */
+static inline void
+fb__spawn_begin(struct fb_pool *p)
+{
+	fb__signals_scan(&p->p_sigreset);
+	p->p_sigscanned = 1;
+}
+
+static inline void
+fb__spawn_end(struct fb_pool *p)
+{
+	p->p_sigscanned = 0;
+}
 void fb__worker_lost(struct fb_pool *, unsigned index, int wstatus);
 int fb__reap(struct fb_pool *, unsigned index, int block);
 void fb__stop_worker(struct fb_pool *, unsigned index, int64_t now);
