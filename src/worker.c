@@ -226,8 +226,10 @@ call_handler(struct wctx *c, struct fb_task *t, enum fb_outcome *oc)
 	return st;
 }
 
+/* Run one task record; last: the batch's last, whose completion goes out
+ * with the batch's, after the row says IDLE. */
 static void
-run_one(struct wctx *c, const struct fb__rec *rec)
+run_one(struct wctx *c, const struct fb__rec *rec, int last)
 {
 	const struct fb__worker_args *a = c->c_args;
 	const struct fb__board *b = a->wa_board;
@@ -292,7 +294,11 @@ run_one(struct wctx *c, const struct fb__rec *rec)
 	if (c->c_nout == 0)
 		c->c_first_ns = now;
 	queue_done(c, rec->r_slot, (uint16_t)a->wa_index, rec->r_seq);
-	if (c->c_nout == FB__RBUF_RECS || now - c->c_first_ns > FB__COALESCE_NS)
+	/* Send early what waited long enough, except after the last task:
+	 * its completion must not reach a master before the row is IDLE with
+	 * the task counted (c_out holds a whole batch). */
+	if (!last && (c->c_nout == FB__RBUF_RECS ||
+	    now - c->c_first_ns > FB__COALESCE_NS))
 		flush_done(c);
 }
 
@@ -483,7 +489,7 @@ fb__worker_main(const struct fb__worker_args *a)
 			if (atomic_load_explicit(&c.c_row->wr_stop,
 			    memory_order_acquire) != 0)
 				goto out;
-			run_one(&c, &recs[i]);
+			run_one(&c, &recs[i], i + 1 == n);
 		}
 		/* Idle before the master hears of the last completion, so a
 		 * master that sees every result also sees the worker idle. */
