@@ -658,7 +658,7 @@ FB_EXPORT int fb_pool_submit_job_sz(struct fb_pool *pool,
 
 /*
  * Submit n jobs in one call: each worker gets all its records in one
- * write.  Consecutive jobs go to one worker in runs (at most 32), sized to
+ * write.  Consecutive jobs go to one worker in runs (at most 64), sized to
  * spread the batch over as many workers as there are CPUs: one write and
  * one wake-up then carry many tasks.  For work that sleeps or blocks,
  * prefer fb_pool_submit() with FB_DEFER, which spreads task by task.

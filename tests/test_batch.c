@@ -132,9 +132,9 @@ test_batch_runs(void **state)
 		assert_int_equal(fb_pool_wait(p, tk[i], &res, &sum,
 		    sizeof(sum), 5000), 0);
 		assert_int_equal(sum, 1);
-		/* 2 workers (and 2+ CPUs): runs of 32 alternate */
+		/* 2 workers (and 2+ CPUs): runs of 64 alternate */
 		if (sysconf(_SC_NPROCESSORS_ONLN) >= 2)
-			assert_int_equal(res.r_worker, (i / 32) % 2);
+			assert_int_equal(res.r_worker, (i / 64) % 2);
 	}
 	tu_pool_end(p, fds);
 }
