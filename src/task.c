@@ -55,11 +55,13 @@ static int
 pick_worker(struct fb_pool *p)
 {
 	struct fb__worker *w;
-	unsigned i, k, best = 0;
+	unsigned i, k, best = 0, n = p->p_nworkers;
 	int found = 0;
 
-	for (k = 0; k < p->p_nworkers; k++) {
-		i = (p->p_rr + k) % p->p_nworkers;
+	/* From p_rr on, wrapping by a compare, not a division per worker
+	 * (p_rr can be past the end after a shrink). */
+	i = p->p_rr < n ? p->p_rr : 0;
+	for (k = 0; k < n; k++, i = i + 1 == n ? 0 : i + 1) {
 		w = &p->p_workers[i];
 		if (!w->w_active)
 			continue;
