@@ -327,8 +327,9 @@ struct fb_config {
 
 	/* Latency.  Spin up to spin_us microseconds before sleeping: a worker
 	 * that ran out of tasks watches for more, fb_pool_wait() watches its
-	 * task's slot.  Off (0) by default: it burns CPU to save the
-	 * scheduler's wake-up time. */
+	 * task's slot.  A spinner yields the CPU as it watches, so a peer
+	 * sharing its CPU still runs.  Off (0) by default: it burns CPU to
+	 * save the scheduler's wake-up time. */
 	unsigned spin_us;
 
 	/* Observability.  trace_records: size of the trace ring in the
