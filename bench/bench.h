@@ -75,6 +75,7 @@ struct bwin {
 };
 
 /* counters.c */
+extern const char *const b_ctr_key[B_NCTR];	/* "sys", ... in metric keys */
 void	 b_ctr_open(void);
 void	 b_ctr_start(void);
 void	 b_ctr_stop(void);

@@ -35,6 +35,9 @@ static const char *tracefs[] = {
 	"/sys/kernel/debug/tracing/events",
 };
 
+const char *const b_ctr_key[B_NCTR] = { "sys", "csw", "wake", "mig",
+	"cpu" };
+
 static struct {
 	int		 c_fd[B_NCTR];
 	uint64_t	 c_at[B_NCTR];	/* value when the part began */

@@ -102,5 +102,9 @@ void	 rep_table(FILE *, const struct rinfo *);
 int	 rep_json(const char *, const struct rinfo *);
 int	 rep_scale_dat(const char *);
 int	 rep_lat_dat(const char *, int64_t **, size_t *, unsigned);
+int	 m_median(const char *, enum place, double *);
+
+/* pertask.c */
+void	 pt_lines(FILE *, const char *, const char *);
 
 #endif /* FB_DRIVER_H */

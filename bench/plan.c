@@ -56,8 +56,6 @@ xprintf(const char *fmt, ...)
 static void
 spec_metrics(const struct spec *sp, struct step *s)
 {
-	static const char *ctr_key[B_NCTR] = { "sys", "csw", "wake", "mig",
-	    "cpu" };
 	static const char *ctr_unit[B_NCTR] = { "syscalls/task",
 	    "switches/task", "wake-ups/task", "migrations/task",
 	    "CPU ns/task" };
@@ -66,7 +64,7 @@ spec_metrics(const struct spec *sp, struct step *s)
 
 	for (i = 0; i < B_NCTR; i++)
 		s->s_pt[i] = sp->sp_kind == K_PY || sp->sp_kind == K_MEM ? -1 :
-		    m_add(xprintf("%s.pt.%s", k, ctr_key[i]), l, ctr_unit[i],
+		    m_add(xprintf("%s.pt.%s", k, b_ctr_key[i]), l, ctr_unit[i],
 		    S_PERTASK);
 	switch (sp->sp_kind) {
 	case K_RATE:

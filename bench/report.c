@@ -156,6 +156,21 @@ metric_stats(const struct metric *m, enum place pl, struct stats *st)
 	stats_fill(st);
 }
 
+/* Metric key's median over the rounds in placement pl: 0, or -1 if it
+ * has no value there. */
+int
+m_median(const char *key, enum place pl, double *v)
+{
+	struct stats st;
+	int m = m_find(key);
+
+	if (m < 0)
+		return -1;
+	metric_stats(&metrics[m], pl, &st);
+	*v = st.st_med;
+	return st.st_n > 0 ? 0 : -1;
+}
+
 static void
 ratio_stats(const struct ratio *r, enum place pl, struct stats *st)
 {
@@ -279,76 +294,6 @@ ratio_both(const struct ratio *r, const struct stats *st)
 	    "NOT MET";
 }
 
-/* The per-task counts of the measurement behind a ratio's term: its key
- * with ".pt.sys" etc., or the key less its last part (lat.fb.p50 ->
- * lat.fb). */
-static int
-pt_base(const char *key, char *base, size_t len)
-{
-	char probe[128], *dot;
-
-	(void)snprintf(base, len, "%s", key);
-	(void)snprintf(probe, sizeof(probe), "%s.pt.sys", base);
-	if (m_find(probe) >= 0)
-		return 0;
-	if ((dot = strrchr(base, '.')) == NULL)
-		return -1;
-	*dot = '\0';
-	(void)snprintf(probe, sizeof(probe), "%s.pt.sys", base);
-	return m_find(probe) >= 0 ? 0 : -1;
-}
-
-/* "sys 0.085 sw 0.036 wk 0.019 mig 0.000": medians over the rounds. */
-static void
-pt_cell(const char *base, enum place pl, char *buf, size_t len)
-{
-	static const char *key[B_NCTR] = { "sys", "csw", "wake", "mig",
-	    "cpu" };
-	static const char *abbr[B_NCTR] = { "sys", "sw", "wk", "mig", "cpu" };
-	struct stats st;
-	char probe[128];
-	size_t at = 0;
-	int i, m;
-
-	buf[0] = '\0';
-	for (i = 0; i < B_NCTR && at < len; i++) {
-		(void)snprintf(probe, sizeof(probe), "%s.pt.%s", base, key[i]);
-		st.st_n = 0;
-		if ((m = m_find(probe)) >= 0)
-			metric_stats(&metrics[m], pl, &st);
-		if (st.st_n == 0)
-			at += (size_t)snprintf(buf + at, len - at, "%s%s -",
-			    i ? " " : "", abbr[i]);
-		else if (i == B_CTR_CPUNS) /* ns: no decimals */
-			at += (size_t)snprintf(buf + at, len - at, "%s%s %.0f",
-			    i ? " " : "", abbr[i], st.st_med);
-		else
-			at += (size_t)snprintf(buf + at, len - at, "%s%s %.3f",
-			    i ? " " : "", abbr[i], st.st_med);
-	}
-}
-
-static void
-pt_lines(FILE *f, const struct ratio *r)
-{
-	const char *term[2] = { r->r_num, r->r_den };
-	char base[128], c[P_NPLACE][128];
-	unsigned k, p;
-
-	for (k = 0; k < 2; k++) {
-		if (k == 1 && strcmp(term[0], term[1]) != 0 &&
-		    pt_base(term[0], base, sizeof(base)) == 0 &&
-		    strncmp(base, term[1], strlen(base)) == 0)
-			break; /* p99 / p50 of one measurement: said once */
-		if (pt_base(term[k], base, sizeof(base)) < 0)
-			continue;
-		for (p = 0; p < P_NPLACE; p++)
-			pt_cell(base, (enum place)p, c[p], sizeof(c[p]));
-		fprintf(f, "      per task, %-22s %-48s | %s\n", base,
-		    c[P_ONECPU], c[P_FREE]);
-	}
-}
-
 static void
 ratio_table(FILE *f)
 {
@@ -378,7 +323,7 @@ ratio_table(FILE *f)
 			    ratio_both(r, st));
 		fprintf(f, "\n");
 		if (r->r_target != 0)
-			pt_lines(f, r);
+			pt_lines(f, r->r_num, r->r_den);
 	}
 }
 
