@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,7 +150,8 @@ measure(bench_fn fn, const struct bparams *bp, struct bres *br)
 	if (pid == 0) {
 		(void)close(fds[0]);
 		alarm(STEP_TIMEOUT);
-		memset(br, 0, sizeof(*br));
+		b_res_init(br);
+		b_ctr_open();
 		if ((bp->bp_pin && b_pin() == -1) || fn(bp, br) != 0 ||
 		    b_write_full(fds[1], br, sizeof(*br)) == -1 ||
 		    b_write_full(fds[1], br->br_samples,
@@ -202,7 +204,11 @@ record(const struct step *s, struct bres *br, unsigned round)
 {
 	size_t n = br->br_nsamples;
 	enum place pl = s->s_place;
+	int i;
 
+	for (i = 0; i < B_NCTR; i++)
+		if (!isnan(br->br_per[i]))
+			m_set(s->s_pt[i], pl, round, br->br_per[i]);
 	switch (s->s_kind) {
 	case K_RATE:
 		m_set(s->s_m[0], pl, round, br->br_value);
@@ -418,7 +424,8 @@ run_one(const struct opts *o)
 	for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
 		if (strcmp(scenarios[i].n_name, o->o_run) != 0)
 			continue;
-		memset(&br, 0, sizeof(br));
+		b_res_init(&br);
+		b_ctr_open();
 		if (scenarios[i].n_fn(&bp, &br) != 0)
 			return 1;
 		n = br.br_nsamples;
@@ -433,6 +440,11 @@ run_one(const struct opts *o)
 			    "\n", o->o_run, br.br_value, br.br_aux[0],
 			    br.br_aux[1], (unsigned long long)br.br_tasks,
 			    br.br_secs);
+		printf("%s: per task: %.3f syscalls, %.3f context switches, "
+		    "%.3f wake-ups, %.4f migrations, %.0f ns CPU\n", o->o_run,
+		    br.br_per[B_CTR_SYSCALLS], br.br_per[B_CTR_SWITCHES],
+		    br.br_per[B_CTR_WAKEUPS], br.br_per[B_CTR_MIGRATIONS],
+		    br.br_per[B_CTR_CPUNS]);
 		return 0;
 	}
 	warnx("unknown scenario %s; one of:", o->o_run);

@@ -34,6 +34,16 @@ struct bparams {
 	int		 bp_pin;	/* run everything on one CPU */
 };
 
+/* Kernel counts per task over the timed part (counters.c). */
+enum {
+	B_CTR_SYSCALLS = 0,
+	B_CTR_SWITCHES,
+	B_CTR_WAKEUPS,
+	B_CTR_MIGRATIONS,
+	B_CTR_CPUNS,		/* CPU time, ns */
+	B_NCTR
+};
+
 /* What it reports.  br_samples (latencies, ns) is malloc'd by the
  * scenario; the driver carries it back over a pipe. */
 struct bres {
@@ -43,6 +53,7 @@ struct bres {
 	double		 br_secs;	/* timed window, as measured */
 	uint32_t	 br_nsamples;
 	int64_t		*br_samples;
+	double		 br_per[B_NCTR]; /* per task; NAN: not counted */
 };
 
 typedef int (*bench_fn)(const struct bparams *, struct bres *);
@@ -63,6 +74,13 @@ struct bwin {
 	int		 w_state;	/* 0 warming, 1 open, 2 closed */
 };
 
+/* counters.c */
+extern const char *const b_ctr_key[B_NCTR];	/* "sys", ... in metric keys */
+void	 b_ctr_open(void);
+void	 b_ctr_start(void);
+void	 b_ctr_stop(void);
+void	 b_ctr_per(struct bres *, uint64_t);
+
 /* util.c */
 int64_t	 b_now_ns(void);
 ssize_t	 b_read_full(int, void *, size_t);
@@ -78,6 +96,7 @@ uint64_t b_sum64(const void *, size_t);
 int	 b_smaps(pid_t, double *, double *, double *);
 int	 b_cmp_i64(const void *, const void *);
 double	 b_pct(const int64_t *, size_t, double);
+void	 b_res_init(struct bres *);
 void	 b_throughput(struct bres *, uint64_t, int64_t);
 int64_t	*b_samples(struct bres *, unsigned);
 int	 b_median_of(struct bres *, int64_t *, unsigned);

@@ -29,7 +29,8 @@ enum rsect {
 	S_BIG,		/* 1 MiB payload tasks */
 	S_READY,	/* workers ready */
 	S_MEM,		/* memory per worker */
-	S_NSECT
+	S_NSECT,
+	S_PERTASK = S_NSECT	/* per-task counts: beside the ratios */
 };
 
 enum kind { K_RATE, K_LAT, K_TIME, K_MEM, K_PY };
@@ -61,6 +62,7 @@ struct step {
 	unsigned	 s_group;	/* run back to back with its group */
 	int		 s_plot;	/* 1..NLAT: keep latency samples */
 	int		 s_m[3];	/* metrics */
+	int		 s_pt[B_NCTR];	/* per-task kernel counts: metrics */
 };
 
 /* What the table and the JSON file say about the run. */
@@ -100,5 +102,9 @@ void	 rep_table(FILE *, const struct rinfo *);
 int	 rep_json(const char *, const struct rinfo *);
 int	 rep_scale_dat(const char *);
 int	 rep_lat_dat(const char *, int64_t **, size_t *, unsigned);
+int	 m_median(const char *, enum place, double *);
+
+/* pertask.c */
+void	 pt_lines(FILE *, const char *, const char *);
 
 #endif /* FB_DRIVER_H */

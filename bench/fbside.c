@@ -308,12 +308,14 @@ fbs_latency(const struct bparams *bp, struct bres *br)
 	for (i = 0; i < B_WARMUP; i++)
 		if (fbs_round_trip(&f) < 0)
 			goto out;
+	b_ctr_start();
 	for (i = 0; i < bp->bp_samples; i++) {
 		t0 = b_now_ns();
 		if (fbs_round_trip(&f) < 0)
 			goto out;
 		s[i] = b_now_ns() - t0;
 	}
+	b_ctr_per(br, bp->bp_samples);
 	r = 0;
 out:
 	return fbs_close(&f, r);
@@ -431,6 +433,7 @@ fbs_ready_once(unsigned n, int64_t *ns)
 	int64_t t0;
 	int r;
 
+	b_ctr_start();
 	t0 = b_now_ns();
 	fb_config_init(&cfg);
 	cfg.workers = n;
@@ -444,6 +447,7 @@ fbs_ready_once(unsigned n, int64_t *ns)
 	while (!fbs_all_idle(p, n) && b_now_ns() - t0 < FBS_READY_MAX_NS)
 		(void)nanosleep(&nap, NULL);
 	*ns = b_now_ns() - t0;
+	b_ctr_stop();
 	r = fbs_all_idle(p, n) ? 0 : -1;
 	if (fb_pool_shutdown(p, 5000) < 0)
 		r = -1;
@@ -462,6 +466,7 @@ fbs_ready(const struct bparams *bp, struct bres *br)
 	for (i = 0; i < reps; i++)
 		if (fbs_ready_once(bp->bp_workers, &t[i]) < 0)
 			return -1;
+	b_ctr_per(br, (uint64_t)reps * bp->bp_workers); /* per worker */
 	return b_median_of(br, t, reps);
 }
 

@@ -56,8 +56,16 @@ xprintf(const char *fmt, ...)
 static void
 spec_metrics(const struct spec *sp, struct step *s)
 {
+	static const char *ctr_unit[B_NCTR] = { "syscalls/task",
+	    "switches/task", "wake-ups/task", "migrations/task",
+	    "CPU ns/task" };
 	const char *k = sp->sp_key, *l = sp->sp_label;
+	int i;
 
+	for (i = 0; i < B_NCTR; i++)
+		s->s_pt[i] = sp->sp_kind == K_PY || sp->sp_kind == K_MEM ? -1 :
+		    m_add(xprintf("%s.pt.%s", k, b_ctr_key[i]), l, ctr_unit[i],
+		    S_PERTASK);
 	switch (sp->sp_kind) {
 	case K_RATE:
 		s->s_m[0] = m_add(k, l, sp->sp_sect == S_BIG ?
@@ -212,7 +220,7 @@ plan_rest(const struct opts *o)
 		{ "lat.pingpong", "raw pipe ping-pong, 16-byte records", K_LAT,
 		    S_LAT, raw_pingpong, 1, 0, 0, 2, 0 },
 		{ "lat.fb_spin", "forkboard with spin_us=50 (info)", K_LAT,
-		    S_LAT, fbs_latency, 1, 0, SPIN_US, 0, ONLY_FREE },
+		    S_LAT, fbs_latency, 1, 0, SPIN_US, 0, 0 },
 	}, big1[] = {
 		{ "big.fb_zerocopy", "forkboard: reserve, fill in place, "
 		    "commit", K_RATE, S_BIG, fbs_big, 0, w2, 0, 0, 0 },

@@ -314,12 +314,14 @@ raw_pingpong(const struct bparams *bp, struct bres *br)
 	for (i = 0; i < B_WARMUP; i++)
 		if (ping(to[1], from[0], i) == -1)
 			goto out;
+	b_ctr_start();
 	for (i = 0; i < bp->bp_samples; i++) {
 		t0 = b_now_ns();
 		if (ping(to[1], from[0], i) == -1)
 			goto out;
 		s[i] = b_now_ns() - t0;
 	}
+	b_ctr_per(br, bp->bp_samples);
 	r = 0;
 out:
 	(void)close(to[1]);
@@ -392,9 +394,11 @@ raw_ready(const struct bparams *bp, struct bres *br)
 	if ((pids = calloc(bp->bp_workers, sizeof(pid_t))) == NULL)
 		err(1, "calloc");
 	for (rep = 0; rep < reps; rep++) {
+		b_ctr_start();
 		t0 = b_now_ns();
 		ok = fork_idle(pids, bp->bp_workers, &hold);
 		t[rep] = b_now_ns() - t0;
+		b_ctr_stop();
 		(void)close(hold);
 		if (b_reap_all(pids, bp->bp_workers) == -1 || ok == -1) {
 			warnx("raw fork: a child failed");
@@ -403,6 +407,7 @@ raw_ready(const struct bparams *bp, struct bres *br)
 		}
 	}
 	free(pids);
+	b_ctr_per(br, (uint64_t)reps * bp->bp_workers); /* per worker */
 	return b_median_of(br, t, reps);
 }
 

@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -229,6 +230,17 @@ b_pct(const int64_t *v, size_t n, double p)
 	return (double)v[k];
 }
 
+/* An empty result: nothing counted yet. */
+void
+b_res_init(struct bres *br)
+{
+	int i;
+
+	memset(br, 0, sizeof(*br));
+	for (i = 0; i < B_NCTR; i++)
+		br->br_per[i] = NAN;
+}
+
 void
 b_throughput(struct bres *br, uint64_t tasks, int64_t ns)
 {
@@ -284,11 +296,13 @@ b_win_tick(struct bwin *w, uint64_t done)
 		w->w_state = 1;
 		w->w_t0 = now;
 		w->w_done0 = done;
+		b_ctr_start();
 	}
 	if (w->w_state == 1 && now >= w->w_end) {
 		w->w_state = 2;
 		w->w_t1 = now;
 		w->w_done1 = done;
+		b_ctr_stop();
 		return 0;
 	}
 	return 1;
@@ -300,6 +314,7 @@ b_win_end(struct bwin *w, uint64_t done, struct bres *br)
 	while (w->w_state != 2)		/* ended early: close it now */
 		(void)b_win_tick(w, done);
 	b_throughput(br, w->w_done1 - w->w_done0, w->w_t1 - w->w_t0);
+	b_ctr_per(br, w->w_done1 - w->w_done0);
 }
 
 /* Run this process, and whatever it forks, on its first allowed CPU. */

@@ -327,8 +327,9 @@ struct fb_config {
 
 	/* Latency.  Spin up to spin_us microseconds before sleeping: a worker
 	 * that ran out of tasks watches for more, fb_pool_wait() watches its
-	 * task's slot.  Off (0) by default: it burns CPU to save the
-	 * scheduler's wake-up time. */
+	 * task's slot.  A spinner yields the CPU as it watches, so a peer
+	 * sharing its CPU still runs.  Off (0) by default: it burns CPU to
+	 * save the scheduler's wake-up time. */
 	unsigned spin_us;
 
 	/* Observability.  trace_records: size of the trace ring in the
@@ -658,7 +659,7 @@ FB_EXPORT int fb_pool_submit_job_sz(struct fb_pool *pool,
 
 /*
  * Submit n jobs in one call: each worker gets all its records in one
- * write.  Consecutive jobs go to one worker in runs (at most 32), sized to
+ * write.  Consecutive jobs go to one worker in runs (at most 64), sized to
  * spread the batch over as many workers as there are CPUs: one write and
  * one wake-up then carry many tasks.  For work that sleeps or blocks,
  * prefer fb_pool_submit() with FB_DEFER, which spreads task by task.

@@ -257,7 +257,7 @@ fb__spin_wait(struct fb_pool *p, uint32_t slot)
 		}
 		if (st == FB__SLOT_DONE || st == FB__SLOT_FAILED)
 			return 0;
-		fb__cpu_relax();
+		fb__spin_pause();
 	} while (fb__now_ns() < end);
 	return 0;
 }

@@ -321,8 +321,10 @@ fb_pool_start(struct fb_pool *p)
 			return -EBADF;
 	p->p_state = FB__P_RUNNING;
 	p->p_target = p->p_cfg.workers;
+	fb__spawn_begin(p);
 	for (i = 0; i < p->p_cfg.workers; i++) {
 		if ((r = fb__spawn(p, i)) < 0) {
+			fb__spawn_end(p);
 			p->p_nworkers = i;
 			p->p_state = FB__P_CLOSING;
 			fb__close_task_pipes(p);
@@ -334,6 +336,7 @@ fb_pool_start(struct fb_pool *p)
 		}
 		p->p_nworkers = i + 1;
 	}
+	fb__spawn_end(p);
 	if (p->p_rearm)
 		fb__arm_timer(p);
 	return 0;

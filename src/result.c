@@ -127,8 +127,11 @@ oldest(struct fb_pool *p, struct fb_result *res, size_t res_size, void *buf,
 
 	if ((r = taking(p, res, buf, cap, view)) < 0)
 		return r;
-	/* Only ask the kernel when nothing is waiting already. */
-	if (TAILQ_EMPTY(&p->p_ready) && (r = fb__process(p)) < 0)
+	/* Only ask the kernel when nothing is waiting already, and only here
+	 * for a poll: a wait asks it once, in fb__wait_events(), which
+	 * returns at once when something is ready. */
+	if (TAILQ_EMPTY(&p->p_ready) && timeout_ms == 0 &&
+	    (r = fb__process(p)) < 0)
 		return r;
 	for (;;) {
 		if ((ms = TAILQ_FIRST(&p->p_ready)) != NULL)

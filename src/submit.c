@@ -57,9 +57,13 @@ job_in(const struct fb_job *ujob, size_t size, struct fb_job *job)
 {
 	int r;
 
-	memset(job, 0, sizeof(*job));
-	if ((r = fb__copy_in(job, sizeof(*job), ujob, size)) < 0)
-		return r;
+	if (ujob != NULL && size == sizeof(*job))
+		*job = *ujob; /* the common case: this very layout */
+	else {
+		memset(job, 0, sizeof(*job));
+		if ((r = fb__copy_in(job, sizeof(*job), ujob, size)) < 0)
+			return r;
+	}
 	if (job->j_retries < FB_RETRIES_NONE)
 		return -EINVAL;
 	return 0;
@@ -142,8 +146,8 @@ fb_pool_submit_batch_sz(struct fb_pool *p, const struct fb_job *jobs,
 {
 	struct fb_job job;
 	uint32_t slot;
-	size_t i, run;
-	int r = 0;
+	size_t i, run, at;
+	int r = 0, first;
 
 	if (!fb__owner(p))
 		return -EPERM;
@@ -152,7 +156,8 @@ fb_pool_submit_batch_sz(struct fb_pool *p, const struct fb_job *jobs,
 	if (n > INT32_MAX)
 		n = INT32_MAX;
 	run = batch_run(p, n);
-	for (i = 0; i < n; i++) {
+	for (i = 0, at = 0; i < n; i++, at = at + 1 == run ? 0 : at + 1) {
+		first = at == 0; /* the first task of a run (no division) */
 		/* The caller's array has the caller's stride. */
 		if ((r = job_in((const struct fb_job *)(const void *)
 		    ((const unsigned char *)jobs + i * job_size), job_size,
@@ -161,10 +166,17 @@ fb_pool_submit_batch_sz(struct fb_pool *p, const struct fb_job *jobs,
 		if ((r = check_task(p, job.j_code, job.j_payload,
 		    job.j_len)) < 0)
 			break;
+		/* One coarse clock read per run (the clock ticks in
+		 * milliseconds, a run is sent in microseconds), and again
+		 * after a wait for a slot: time passed. */
+		if (first || p->p_nfree == 0)
+			p->p_batch_ns = 0;
 		if ((r = acquire(p, flags, &slot)) < 0)
 			break;
+		if (p->p_batch_ns == 0)
+			p->p_batch_ns = fb__coarse_ns();
 		/* A run's worker is whichever takes its first task. */
-		if (i % run == 0)
+		if (first)
 			p->p_sticky = -1;
 		if (job.j_len > 0)
 			memcpy(fb__board_payload(&p->p_board, slot),
@@ -172,11 +184,12 @@ fb_pool_submit_batch_sz(struct fb_pool *p, const struct fb_job *jobs,
 		tickets[i] = FB__TICKET(p->p_slots[slot].ms_seq, slot);
 		if ((r = fb__launch_job(p, slot, &job)) < 0)
 			break;
-		if (i % run == 0 && run > 1 &&
+		if (first && run > 1 &&
 		    p->p_slots[slot].ms_worker != UINT32_MAX)
 			p->p_sticky = (int)p->p_slots[slot].ms_worker;
 	}
 	p->p_sticky = -1;
+	p->p_batch_ns = 0;
 	if (!(flags & FB_DEFER))
 		(void)fb__sync(p);
 	else if (p->p_rearm)

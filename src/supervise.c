@@ -118,6 +118,7 @@ child(struct fb_pool *p, unsigned i, int lifeline, int master)
 	a.wa_arg = p->p_cfg.worker_arg;
 	a.wa_rusage = p->p_cfg.rusage;
 	a.wa_faults = &p->p_faults;
+	a.wa_sigreset = &p->p_sigreset;
 	fb__worker_main(&a);
 }
 
@@ -157,6 +158,10 @@ fb__spawn(struct fb_pool *p, unsigned i)
 		goto fail;
 	if (p->p_lifeline && (r = fb__pipe(life, 0)) < 0)
 		goto fail;
+	/* The signals this worker resets: as they are now, unless the call
+	 * spawning it scanned them already (fb__spawn_begin). */
+	if (!p->p_sigscanned)
+		fb__signals_scan(&p->p_sigreset);
 	w->w_generation = atomic_fetch_add(&p->p_board.b_hdr->bh_generation,
 	    1) + 1;
 	atomic_store_explicit(&p->p_board.b_workers[i].wr_stop, 0,
@@ -566,7 +571,7 @@ fb__resize(struct fb_pool *p, unsigned n)
 {
 	struct fb__worker *w;
 	unsigned i;
-	int r;
+	int r = 0;
 
 	if (p->p_state == FB__P_FAILED) {
 		fb__log(p, FB_LOG_INFO, "pool restarted after failure");
@@ -579,6 +584,7 @@ fb__resize(struct fb_pool *p, unsigned n)
 		fb__deactivate(p, i);
 		p->p_workers[i].w_respawn_at_ns = 0;
 	}
+	fb__spawn_begin(p);
 	for (i = 0; i < n; i++) {
 		w = &p->p_workers[i];
 		if (w->w_pid != -1 || w->w_respawn_at_ns != 0)
@@ -587,10 +593,11 @@ fb__resize(struct fb_pool *p, unsigned n)
 			p->p_nworkers = i + 1;
 		w->w_fails = 0;
 		if ((r = fb__spawn(p, i)) < 0)
-			return r;
+			break;
 	}
+	fb__spawn_end(p);
 	p->p_rearm = 1;
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 /* Shutdown: send what is queued if the pipes take it, then close every

@@ -55,11 +55,13 @@ static int
 pick_worker(struct fb_pool *p)
 {
 	struct fb__worker *w;
-	unsigned i, k, best = 0;
+	unsigned i, k, best = 0, n = p->p_nworkers;
 	int found = 0;
 
-	for (k = 0; k < p->p_nworkers; k++) {
-		i = (p->p_rr + k) % p->p_nworkers;
+	/* From p_rr on, wrapping by a compare, not a division per worker
+	 * (p_rr can be past the end after a shrink). */
+	i = p->p_rr < n ? p->p_rr : 0;
+	for (k = 0; k < n; k++, i = i + 1 == n ? 0 : i + 1) {
 		w = &p->p_workers[i];
 		if (!w->w_active)
 			continue;
@@ -105,7 +107,10 @@ fb__dispatch(struct fb_pool *p, uint32_t slot)
 	ms->ms_worker = (uint32_t)wi;
 	ms->ms_pid = w->w_pid;
 	ms->ms_sendno = ++p->p_sendno;
-	ms->ms_sent_ns = fb__coarse_ns();
+	/* A batch reads the coarse clock once: it ticks in milliseconds, a
+	 * batch is sent in microseconds. */
+	ms->ms_sent_ns = p->p_batch_ns != 0 ? p->p_batch_ns : fb__coarse_ns();
+	p->p_clock_ns = ms->ms_sent_ns;
 	sr->sr_worker = (uint16_t)wi;
 	sr->sr_code = ms->ms_code;
 	sr->sr_len = ms->ms_len;
@@ -360,14 +365,18 @@ fb__collect(struct fb_pool *p, uint32_t slot)
 	 * only when they fall between the dispatch and now (the coarse clock
 	 * lags the precise one by up to a tick either way). */
 	ms->ms_run_ns = t1 > t0 ? (uint64_t)t1 - (uint64_t)t0 : 0;
-	now = fb__coarse_ns();
+	/* Any past reading is <= now: if t1 passes the bound with it, it
+	 * passes with a fresh one, which is read only when it does not. */
+	now = p->p_clock_ns;
+	if (t1 > now + FB__CLOCK_SLACK_NS)
+		now = p->p_clock_ns = fb__coarse_ns();
 	if (t0 >= ms->ms_sent_ns - FB__CLOCK_SLACK_NS && t0 <= t1 &&
 	    t1 <= now + FB__CLOCK_SLACK_NS) {
 		ms->ms_started_ns = t0;
 		ms->ms_ended_ns = t1;
 	} else {
 		ms->ms_started_ns = ms->ms_sent_ns;
-		ms->ms_ended_ns = now;
+		ms->ms_ended_ns = p->p_clock_ns = fb__coarse_ns();
 		ms->ms_run_ns = 0;
 	}
 	ms->ms_cpu_ns = sr->sr_cpu_ns;

@@ -39,6 +39,11 @@ struct wctx {
 	pid_t c_pid;
 	void *c_ctx;            /* from worker_init */
 	struct fb__faults *c_faults;
+	/* The last code's handler (NULL: none): runs of one code are the
+	 * common case, and the registry cannot change in a worker. */
+	const struct fb__handler *c_h;
+	uint32_t c_hcode;
+	int c_hknown;
 };
 
 /* Update this worker's scoreboard row as one consistent change. */
@@ -191,6 +196,17 @@ ru_delta(struct rusage *d, const struct rusage *a, const struct rusage *b)
 	d->ru_maxrss = b->ru_maxrss;
 }
 
+static const struct fb__handler *
+handler_of(struct wctx *c, uint32_t code)
+{
+	if (!c->c_hknown || c->c_hcode != code) {
+		c->c_h = fb__registry_find(c->c_args->wa_registry, code);
+		c->c_hcode = code;
+		c->c_hknown = 1;
+	}
+	return c->c_h;
+}
+
 static int
 call_handler(struct wctx *c, struct fb_task *t, enum fb_outcome *oc)
 {
@@ -200,8 +216,7 @@ call_handler(struct wctx *c, struct fb_task *t, enum fb_outcome *oc)
 	if (t->t_code == FB_CODE_FDLIST) {
 		st = fb__worker_fdlist(t);
 		*oc = st == 0 ? FB_DONE : FB_FAILED;
-	} else if ((h = fb__registry_find(c->c_args->wa_registry,
-	    t->t_code)) == NULL) {
+	} else if ((h = handler_of(c, t->t_code)) == NULL) {
 		st = 0;
 		*oc = FB_NOHANDLER;
 	} else {
@@ -211,8 +226,10 @@ call_handler(struct wctx *c, struct fb_task *t, enum fb_outcome *oc)
 	return st;
 }
 
+/* Run one task record; last: the batch's last, whose completion goes out
+ * with the batch's, after the row says IDLE. */
 static void
-run_one(struct wctx *c, const struct fb__rec *rec)
+run_one(struct wctx *c, const struct fb__rec *rec, int last)
 {
 	const struct fb__worker_args *a = c->c_args;
 	const struct fb__board *b = a->wa_board;
@@ -277,7 +294,11 @@ run_one(struct wctx *c, const struct fb__rec *rec)
 	if (c->c_nout == 0)
 		c->c_first_ns = now;
 	queue_done(c, rec->r_slot, (uint16_t)a->wa_index, rec->r_seq);
-	if (c->c_nout == FB__RBUF_RECS || now - c->c_first_ns > FB__COALESCE_NS)
+	/* Send early what waited long enough, except after the last task:
+	 * its completion must not reach a master before the row is IDLE with
+	 * the task counted (c_out holds a whole batch). */
+	if (!last && (c->c_nout == FB__RBUF_RECS ||
+	    now - c->c_first_ns > FB__COALESCE_NS))
 		flush_done(c);
 }
 
@@ -292,7 +313,7 @@ spin(struct wctx *c, uint32_t bell)
 		if (atomic_load_explicit(&c->c_row->wr_doorbell,
 		    memory_order_acquire) != bell)
 			return;
-		fb__cpu_relax();
+		fb__spin_pause();
 	} while (fb__now_ns() < end);
 }
 
@@ -302,17 +323,18 @@ spin(struct wctx *c, uint32_t bell)
  * ignored (a handler writing to a closed socket gets EPIPE, as the master
  * would), except SIGCHLD, whose default a worker needs to wait for its own
  * children.  Nothing stays blocked.
+ *
+ * The master finds which signals those are (a query per signal), and the
+ * worker resets only them: one scan serves every worker a call starts, not
+ * one scan in each worker (it was two thirds of a worker's system calls).
  */
-static void
-reset_signals(void)
+void
+fb__signals_scan(sigset_t *reset)
 {
-	struct sigaction sa, old;
-	sigset_t none;
+	struct sigaction old;
 	int sig;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
+	sigemptyset(reset);
 	for (sig = 1; sig < NSIG; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
@@ -322,8 +344,23 @@ reset_signals(void)
 			continue;
 		if (old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO))
 			continue;
-		(void)sigaction(sig, &sa, NULL);
+		(void)sigaddset(reset, sig);
 	}
+}
+
+static void
+reset_signals(const sigset_t *reset)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigismember(reset, sig) == 1)
+			(void)sigaction(sig, &sa, NULL);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
@@ -381,7 +418,7 @@ setup(const struct fb__worker_args *a)
 	size_t i, nkeep = 0;
 
 	(void)setpgid(0, 0);
-	reset_signals();
+	reset_signals(a->wa_sigreset);
 	if (arm_master_death(a->wa_master_fd) == -1)
 		_exit(1);
 	keep[nkeep++] = a->wa_task_fd;
@@ -452,7 +489,7 @@ fb__worker_main(const struct fb__worker_args *a)
 			if (atomic_load_explicit(&c.c_row->wr_stop,
 			    memory_order_acquire) != 0)
 				goto out;
-			run_one(&c, &recs[i]);
+			run_one(&c, &recs[i], i + 1 == n);
 		}
 		/* Idle before the master hears of the last completion, so a
 		 * master that sees every result also sees the worker idle. */
