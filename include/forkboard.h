@@ -919,7 +919,9 @@ enum fb_trace_cause {
 	FB_CAUSE_RETRY,        /* master: re-sent after its worker died */
 	FB_CAUSE_CRASH,        /* master: its worker died running it */
 	FB_CAUSE_TIMEOUT,      /* master: past its deadline */
-	FB_CAUSE_SPAWN,        /* master: worker forked */
+	FB_CAUSE_SPAWN,        /* master: worker about to be forked
+	                          (dead -> starting; starting -> dead if
+	                          the spawn failed) */
 	FB_CAUSE_READY,        /* worker: ready for tasks */
 	FB_CAUSE_EXIT,         /* worker: leaving (end of its pipe) */
 	FB_CAUSE_DEATH,        /* master: worker reaped */

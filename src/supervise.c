@@ -150,7 +150,7 @@ fb__spawn(struct fb_pool *p, unsigned i)
 	sigset_t old;
 	pid_t pid;
 	int life[2] = { -1, -1 }, mdeath[2] = { -1, -1 };
-	int r;
+	int r, forked = 0;
 
 	if ((r = fb__pipe(w->w_task, 1)) < 0)
 		return r;
@@ -167,6 +167,11 @@ fb__spawn(struct fb_pool *p, unsigned i)
 	atomic_store_explicit(&p->p_board.b_workers[i].wr_stop, 0,
 	    memory_order_relaxed);
 	set_row(p, i, 0, FB_WORKER_STARTING);
+	/* Before the fork: a quick child appends "ready" at once, and its
+	 * life must read in order in the trace. */
+	fb__trace(&p->p_board, FB_TRACE_WORKER, UINT32_MAX, i, 0,
+	    FB_WORKER_DEAD, FB_WORKER_STARTING, FB_CAUSE_SPAWN);
+	forked = 1;
 	if ((pid = fork_blocked(&old)) == -1) {
 		r = -errno;
 		goto fail;
@@ -216,8 +221,6 @@ fb__spawn(struct fb_pool *p, unsigned i)
 		    ((uint64_t)p->p_cfg.recycle_jitter + 1));
 	if (p->p_lifeline)
 		p->p_rearm = 1; /* the waitpid poll */
-	fb__trace(&p->p_board, FB_TRACE_WORKER, UINT32_MAX, i, 0,
-	    FB_WORKER_DEAD, FB_WORKER_STARTING, FB_CAUSE_SPAWN);
 	fb__log(p, FB_LOG_DEBUG, "worker %u started, pid %d", i, (int)pid);
 	return fb__dispatch_pending(p);
 
@@ -235,6 +238,9 @@ fail:
 	fb__close(&w->w_task[0]);
 	fb__close(&w->w_task[1]);
 	set_row(p, i, 0, FB_WORKER_DEAD);
+	if (forked) /* the spawn record was written: say it failed */
+		fb__trace(&p->p_board, FB_TRACE_WORKER, UINT32_MAX, i, 0,
+		    FB_WORKER_STARTING, FB_WORKER_DEAD, FB_CAUSE_SPAWN);
 	return r;
 }
 

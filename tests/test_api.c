@@ -669,6 +669,62 @@ test_trace(void **state)
 }
 
 /*
+ * A worker's life reads in order in the trace: the master's spawn record
+ * comes before the worker's own ready record, for every worker.  (The
+ * master used to append "spawn" after fork() returned, by which time a
+ * quick child had often appended "ready" already.)
+ */
+static void
+test_trace_spawn_first(void **state)
+{
+	struct fb_config cfg;
+	struct fb_trace_rec recs[256];
+	struct fb_pool *p;
+	uint64_t cursor = 0;
+	uint64_t spawn_at[8], ready_at[8];
+	int64_t t0;
+	int n, k, i, ready, round, fds = tu_count_fds();
+
+	(void)state;
+	TU_GUARD(60);
+	for (round = 0; round < 5; round++) {
+		fb_config_init(&cfg);
+		cfg.workers = 8;
+		cfg.trace_records = 256;
+		p = make(&cfg);
+		memset(spawn_at, 0, sizeof(spawn_at));
+		memset(ready_at, 0, sizeof(ready_at));
+		cursor = 0;
+		/* Until all 8 said ready (the pool does not wait for it). */
+		for (n = 0, ready = 0, t0 = tu_now_ms(); ready < 8;) {
+			assert_true(tu_now_ms() - t0 < 10000);
+			usleep(1000);
+			k = fb_pool_trace_read(p, &cursor, recs + n,
+			    256 - (size_t)n);
+			assert_true(k >= 0);
+			for (i = n; i < n + k; i++)
+				ready += recs[i].tr_cause == FB_CAUSE_READY;
+			n += k;
+		}
+		for (i = 0; i < n; i++) {
+			if (recs[i].tr_kind != FB_TRACE_WORKER ||
+			    recs[i].tr_worker >= 8)
+				continue;
+			if (recs[i].tr_cause == FB_CAUSE_SPAWN)
+				spawn_at[recs[i].tr_worker] = recs[i].tr_seq;
+			if (recs[i].tr_cause == FB_CAUSE_READY)
+				ready_at[recs[i].tr_worker] = recs[i].tr_seq;
+		}
+		for (i = 0; i < 8; i++) {
+			assert_true(spawn_at[i] != 0);
+			assert_true(ready_at[i] != 0);
+			assert_true(spawn_at[i] < ready_at[i]);
+		}
+		tu_pool_end(p, fds);
+	}
+}
+
+/*
  * The board's counter block (what forkboard-top reads) matches the
  * master's own counters after a run with crashes, retries and a code
  * nobody handles, and each row shows its restarts.
@@ -911,6 +967,7 @@ main(void)
 		TU_TEST(test_struct_sizes),
 		TU_TEST(test_version),
 		TU_TEST(test_trace),
+		TU_TEST(test_trace_spawn_first),
 		TU_TEST(test_board_counters),
 		TU_TEST(test_fault_points),
 		TU_TEST(test_fault_hang_and_start),

@@ -181,8 +181,8 @@ whole_life(void)
 	    writers[NWORKERS], writers[0], writers[1]);
 
 	/* A worker's records in the order of its life, not the ring's: the
-	 * master appends "spawn" once fork() has returned, and by then the
-	 * new worker may have appended "ready" already. */
+	 * ring interleaves them with every other writer's, in the order each
+	 * took its position. */
 	for (unsigned i = 0; i < NWORKERS; i++)
 		for (int from = FB_WORKER_DEAD; from <= FB_WORKER_EXITING;
 		    from++)
