@@ -694,7 +694,7 @@ test_forking_thread_exits(void **state)
 	tu_pool_end(p, fds);
 }
 
-/* The master process dies mid-handler: its worker dies within 1 s. */
+/* The master process dies mid-handler: its worker dies at once. */
 static void
 test_master_death_mid_handler(void **state)
 {
@@ -725,7 +725,11 @@ test_master_death_mid_handler(void **state)
 	close(pfd[0]);
 	assert_int_equal(kill(m, SIGKILL), 0);
 	assert_int_equal(waitpid(m, NULL, 0), m);
-	assert_true(tu_wait_gone(w, 1000));
+	/* The SIGKILL is sent as the master's descriptors close, before
+	 * waitpid returns; the bound only allows for a loaded machine
+	 * (make -j distcheck) to run the worker's exit.  The handler sleeps
+	 * 20 s: a worker that was not killed is still there at 5. */
+	assert_true(tu_wait_gone(w, 5000));
 }
 
 /* ---- 9. transient fork failures do not fail the pool -------------------- */
