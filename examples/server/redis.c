@@ -305,19 +305,32 @@ call_cb(redisAsyncContext *ac, void *reply, void *arg)
 	free(rc);
 }
 
+/* The call record both senders give hiredis, or NULL when the link is
+ * down (or memory is short): then nothing is sent. */
+static struct rcall *
+rcall_new(int conn, rcmd_fn fn, void *arg, redisAsyncContext **acp)
+{
+	struct rcall *rc;
+
+	*acp = L.l_c[conn].c_ac;
+	if (!rlink_up() || *acp == NULL)
+		return NULL;
+	if ((rc = malloc(sizeof(*rc))) == NULL)
+		return NULL;
+	rc->rc_fn = fn;
+	rc->rc_arg = arg;
+	return rc;
+}
+
 int
 rlink_cmd(int conn, rcmd_fn fn, void *arg, int argc, const char **argv,
     const size_t *lens)
 {
-	redisAsyncContext *ac = L.l_c[conn].c_ac;
+	redisAsyncContext *ac;
 	struct rcall *rc;
 
-	if (!rlink_up() || ac == NULL)
+	if ((rc = rcall_new(conn, fn, arg, &ac)) == NULL)
 		return -1;
-	if ((rc = malloc(sizeof(*rc))) == NULL)
-		return -1;
-	rc->rc_fn = fn;
-	rc->rc_arg = arg;
 	if (redisAsyncCommandArgv(ac, call_cb, rc, argc, argv, lens) !=
 	    REDIS_OK) {
 		free(rc);
@@ -329,17 +342,13 @@ rlink_cmd(int conn, rcmd_fn fn, void *arg, int argc, const char **argv,
 int
 rlink_cmdf(int conn, rcmd_fn fn, void *arg, const char *fmt, ...)
 {
-	redisAsyncContext *ac = L.l_c[conn].c_ac;
+	redisAsyncContext *ac;
 	struct rcall *rc;
 	va_list ap;
 	int r;
 
-	if (!rlink_up() || ac == NULL)
+	if ((rc = rcall_new(conn, fn, arg, &ac)) == NULL)
 		return -1;
-	if ((rc = malloc(sizeof(*rc))) == NULL)
-		return -1;
-	rc->rc_fn = fn;
-	rc->rc_arg = arg;
 	va_start(ap, fmt);
 	r = redisvAsyncCommand(ac, call_cb, rc, fmt, ap);
 	va_end(ap);

@@ -86,6 +86,36 @@ cons_status() {
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["redis"][sys.argv[1]])' "$f"
 }
 
+# submit_bg KIND: forkboard-submit --redis of $T/lines as KIND tasks, in
+# the background (SUB; results in $T/got, errors in $T/sub.err).
+submit_bg() {
+	timeout 120 "$SUBMIT_BIN" --redis "$RURL" --stream jobs -q "$1" \
+		<"$T/lines" >"$T/got" 2>"$T/sub.err" &
+	SUB=$!
+	BG_PIDS+=("$SUB")
+}
+
+# sleep_lines: $N sleep tasks of 1 to 3 ms in $T/lines, and what each
+# must answer in $T/expected.
+sleep_lines() {
+	python3 -c "
+for i in range($N): print(i % 3 + 1)" >"$T/lines"
+	sed 's/.*/slept & ms/' "$T/lines" >"$T/expected"
+}
+
+# acked_at_least I MIN [PREFIX...]: wait (up to about 12 s) until
+# consumer I has acknowledged MIN entries; leaves the count in ACKED.
+acked_at_least() {
+	local i=$1 min=$2 k
+	shift 2
+	for ((k = 0; k < 600; k++)); do
+		ACKED=$(cons_status "$i" acked "$@" 2>/dev/null || echo 0)
+		((ACKED >= min)) && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
 # Workers of consumer I, and its segments, are gone (after its end).
 cons_gone() {
 	local i=$1 pid=${CONS_PID[$1]} w k left

@@ -111,18 +111,10 @@ t_check "consumer 0 is the server process itself" \
 	grep -q forkboard "/proc/${CONS_PID[0]}/cmdline"
 t_eq "consumer 0: link up through its own link" up "$(cons_status 0 link "${APRE[@]}")"
 
-python3 -c "
-for i in range($N): print(i % 3 + 1)" >"$T/lines"
-sed 's/.*/slept & ms/' "$T/lines" >"$T/expected"
-timeout 120 "$SUBMIT_BIN" --redis "$RURL" --stream jobs -q sleep \
-	<"$T/lines" >"$T/got" 2>"$T/sub.err" &
-SUB=$!
-BG_PIDS+=("$SUB")
-for ((k = 0; k < 500; k++)); do
-	a=$(cons_status 0 acked "${APRE[@]}" 2>/dev/null || echo 0)
-	((a >= N / 20)) && break
-	sleep 0.02
-done
+sleep_lines
+submit_bg sleep
+acked_at_least 0 $((N / 20)) "${APRE[@]}"
+a=$ACKED
 cut
 t0=$(date +%s.%N)
 held=$(cons_status 0 held "${APRE[@]}")

@@ -23,17 +23,11 @@ t_eq "consumer 0 link up" up "$(cons_status 0 link)"
 
 seq 1 "$N" >"$T/lines"
 expect_sha "$T/lines" >"$T/expected"
-timeout 120 "$SUBMIT_BIN" --redis "$RURL" --stream jobs -q sha256 \
-	<"$T/lines" >"$T/got" 2>"$T/sub.err" &
-SUB=$!
-BG_PIDS+=("$SUB")
+submit_bg sha256
 
 # Kill consumer 1 once it has done a share of the work.
-for ((k = 0; k < 600; k++)); do
-	a=$(cons_status 1 acked 2>/dev/null || echo 0)
-	((a >= N / 10)) && break
-	sleep 0.02
-done
+acked_at_least 1 $((N / 10))
+a=$ACKED
 held=$(cons_status 1 held)
 kill -KILL "${CONS_PID[1]}"
 t0=$(date +%s.%N)

@@ -21,18 +21,10 @@ fd0=$(fds_of "${CONS_PID[0]}")
 fd1=$(fds_of "${CONS_PID[1]}")
 
 # sleep tasks of 1 to 3 ms: a run of a few seconds, each result known.
-python3 -c "
-for i in range($N): print(i % 3 + 1)" >"$T/lines"
-sed 's/.*/slept & ms/' "$T/lines" >"$T/expected"
-timeout 120 "$SUBMIT_BIN" --redis "$RURL" --stream jobs -q sleep \
-	<"$T/lines" >"$T/got" 2>"$T/sub.err" &
-SUB=$!
-BG_PIDS+=("$SUB")
-for ((k = 0; k < 500; k++)); do
-	a=$(cons_status 0 acked 2>/dev/null || echo 0)
-	((a >= N / 8)) && break
-	sleep 0.02
-done
+sleep_lines
+submit_bg sleep
+acked_at_least 0 $((N / 8))
+a=$ACKED
 t_check "consumer 0 at work before the restart ($a acked)" test "$a" -gt 0
 redis_stop
 t_eq "link down while Redis is away" down "$(cons_status 0 link)"
