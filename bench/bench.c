@@ -54,6 +54,8 @@ static const struct {
 	{ "fb_ready", fbs_ready },
 	{ "fb_memory", fbs_memory },
 	{ "fb_batched_trace", fbs_batched_trace },
+	{ "fb_batched_clock", fbs_batched_clock },
+	{ "fb_onebyone_clock", fbs_onebyone_clock },
 	{ "fb_onebyone_trace", fbs_onebyone_trace },
 	{ "fb_onebyone_rusage", fbs_onebyone_rusage },
 	{ "raw_coalesced", raw_coalesced },

@@ -127,6 +127,8 @@ int	 fbs_big_copy(const struct bparams *, struct bres *);
 int	 fbs_ready(const struct bparams *, struct bres *);
 int	 fbs_memory(const struct bparams *, struct bres *);
 int	 fbs_batched_trace(const struct bparams *, struct bres *);
+int	 fbs_batched_clock(const struct bparams *, struct bres *);
+int	 fbs_onebyone_clock(const struct bparams *, struct bres *);
 int	 fbs_onebyone_trace(const struct bparams *, struct bres *);
 int	 fbs_onebyone_rusage(const struct bparams *, struct bres *);
 

@@ -64,6 +64,7 @@ fbs_fail(const char *what, int r)
  * scenario runs in a process of its own). */
 #define FBS_TRACE	1
 #define FBS_RUSAGE	2
+#define FBS_CLOCK_BATCH	4
 static int fbs_extra;
 
 /* Create and start a pool: n workers, slots of len payload bytes. */
@@ -87,6 +88,8 @@ fbs_open(struct fbs *f, unsigned n, unsigned slots, size_t len,
 		cfg.trace_records = 4096;
 	if (fbs_extra & FBS_RUSAGE)
 		cfg.rusage = 1;
+	if (fbs_extra & FBS_CLOCK_BATCH)
+		cfg.task_clock = FB_CLOCK_BATCH;
 	if ((r = fb_pool_create(&f->f_pool, &cfg)) < 0)
 		return fbs_fail("create", r);
 	if ((r = fb_pool_register(f->f_pool, B_CODE_NOOP, h_noop, NULL)) < 0 ||
@@ -512,6 +515,21 @@ fbs_batched_trace(const struct bparams *bp, struct bres *br)
 {
 	fbs_extra = FBS_TRACE;
 	return fbs_batched(bp, br);
+}
+
+/* Workers read the clock once per batch, not once per task. */
+int
+fbs_batched_clock(const struct bparams *bp, struct bres *br)
+{
+	fbs_extra = FBS_CLOCK_BATCH;
+	return fbs_batched(bp, br);
+}
+
+int
+fbs_onebyone_clock(const struct bparams *bp, struct bres *br)
+{
+	fbs_extra = FBS_CLOCK_BATCH;
+	return fbs_onebyone(bp, br);
 }
 
 int

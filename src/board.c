@@ -117,30 +117,6 @@ fb__board_check(const void *base, size_t size, struct fb__geometry *g)
 	return 0;
 }
 
-/*
- * The scoreboard row seqlock.  A writer makes the count odd, writes, and
- * makes it even again; a reader copies the fields between two reads of
- * an even, unchanged count.  Fields are relaxed atomics, so the copy is
- * race-free C; the fences order them against the count.
- */
-void
-fb__row_write_begin(struct fb__worker_row *r)
-{
-	uint32_t v = atomic_load_explicit(&r->wr_lock, memory_order_relaxed);
-
-	atomic_store_explicit(&r->wr_lock, (v | 1u), memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
-}
-
-void
-fb__row_write_end(struct fb__worker_row *r)
-{
-	uint32_t v = atomic_load_explicit(&r->wr_lock, memory_order_relaxed);
-
-	atomic_store_explicit(&r->wr_lock, (v | 1u) + 1u,
-	    memory_order_release);
-}
-
 /* Copy a row.  Returns 0, or -EAGAIN if no consistent copy could be had
  * (a writer died inside, or keeps writing): *c then holds the last try. */
 int
@@ -362,19 +338,6 @@ fb__board_stat(const struct fb__board *b, struct fb_board_stat *st)
 	st->bs_result_size = b->b_result_size;
 	st->bs_trace_records = b->b_ntrace;
 	return 0;
-}
-
-void *
-fb__board_payload(const struct fb__board *b, uint32_t slot)
-{
-	return b->b_data + (size_t)slot * b->b_stride;
-}
-
-void *
-fb__board_result(const struct fb__board *b, uint32_t slot)
-{
-	return b->b_data + (size_t)slot * b->b_stride +
-	    FB__ALIGN(b->b_slot_size, FB__CACHELINE);
 }
 
 /*

@@ -53,28 +53,6 @@ fb__pipe(int fds[2], int nonblock_write)
 	return 0;
 }
 
-uint32_t
-fb__done_check(uint64_t key, const struct fb__done *d)
-{
-	uint64_t x;
-
-	x = fb__mix64(key ^ d->d_seq);
-	x = fb__mix64(x ^ ((uint64_t)d->d_slot << 16 | d->d_worker));
-	return (uint32_t)(x >> 32);
-}
-
-void
-fb__done_seal(uint64_t key, struct fb__done *d)
-{
-	d->d_check = fb__done_check(key, d);
-}
-
-int
-fb__done_valid(uint64_t key, const struct fb__done *d)
-{
-	return d->d_check == fb__done_check(key, d);
-}
-
 /*
  * Read what the pipe has into the free part of the buffer.  Returns bytes
  * read, 0 at end of file, -EAGAIN when a non-blocking pipe is empty,
@@ -131,16 +109,6 @@ fb__outbox_free(struct fb__outbox *ob)
 	free(ob->ob_buf);
 	ob->ob_buf = NULL;
 	ob->ob_len = ob->ob_cap = 0;
-}
-
-int
-fb__outbox_put(struct fb__outbox *ob, const struct fb__rec *rec)
-{
-	if (ob->ob_cap - ob->ob_len < sizeof(*rec))
-		return -ENOBUFS;
-	memcpy(ob->ob_buf + ob->ob_len, rec, sizeof(*rec));
-	ob->ob_len += sizeof(*rec);
-	return 0;
 }
 
 /*

@@ -225,18 +225,6 @@ fb__pidfd_signal(int pidfd, int sig)
 #endif
 }
 
-/* splitmix64's finaliser: a cheap, well-spread 64-bit mix. */
-uint64_t
-fb__mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= UINT64_C(0xbf58476d1ce4e5b9);
-	x ^= x >> 27;
-	x *= UINT64_C(0x94d049bb133111eb);
-	x ^= x >> 31;
-	return x;
-}
-
 /*
  * One turn of a spin_us wait.  Yield as well as pause: a spinner that
  * shares its CPU with the process it waits for (one CPU, or a scheduler

@@ -23,10 +23,13 @@
 #include <sys/epoll.h>
 #include <sys/queue.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "forkboard.h"
 
@@ -228,10 +231,45 @@ int fb__board_create(struct fb__board *, const struct fb__geometry *,
     const struct fb_config *);
 void fb__board_close(struct fb__board *, int remove);
 int fb__board_stat(const struct fb__board *, struct fb_board_stat *);
-void *fb__board_payload(const struct fb__board *, uint32_t slot);
-void *fb__board_result(const struct fb__board *, uint32_t slot);
-void fb__row_write_begin(struct fb__worker_row *);
-void fb__row_write_end(struct fb__worker_row *);
+
+/* The hot path's board helpers are inline: each runs once or more per
+ * task, on both sides. */
+static inline void *
+fb__board_payload(const struct fb__board *b, uint32_t slot)
+{
+	return b->b_data + (size_t)slot * b->b_stride;
+}
+
+static inline void *
+fb__board_result(const struct fb__board *b, uint32_t slot)
+{
+	return b->b_data + (size_t)slot * b->b_stride +
+	    FB__ALIGN(b->b_slot_size, FB__CACHELINE);
+}
+
+/*
+ * The scoreboard row seqlock.  A writer makes the count odd, writes, and
+ * makes it even again; a reader copies the fields between two reads of
+ * an even, unchanged count (fb__row_read).  Fields are relaxed atomics, so
+ * the copy is race-free C; the fences order them against the count.
+ */
+static inline void
+fb__row_write_begin(struct fb__worker_row *r)
+{
+	uint32_t v = atomic_load_explicit(&r->wr_lock, memory_order_relaxed);
+
+	atomic_store_explicit(&r->wr_lock, (v | 1u), memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+}
+
+static inline void
+fb__row_write_end(struct fb__worker_row *r)
+{
+	uint32_t v = atomic_load_explicit(&r->wr_lock, memory_order_relaxed);
+
+	atomic_store_explicit(&r->wr_lock, (v | 1u) + 1u,
+	    memory_order_release);
+}
 int fb__row_read(const struct fb__worker_row *, struct fb__row_copy *);
 void fb__board_publish(const struct fb__board *, const struct fb_counters *,
     uint32_t slots_used, uint32_t inflight);
@@ -279,9 +317,41 @@ struct fb__done {
 
 #define FB__REC_SIZE 16u
 
-uint32_t fb__done_check(uint64_t key, const struct fb__done *);
-void fb__done_seal(uint64_t key, struct fb__done *);
-int fb__done_valid(uint64_t key, const struct fb__done *);
+/* splitmix64's finaliser: a cheap, well-spread 64-bit mix. */
+static inline uint64_t
+fb__mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return x;
+}
+
+/* A completion record's check: sealed by the worker, checked by the master,
+ * for every task. */
+static inline uint32_t
+fb__done_check(uint64_t key, const struct fb__done *d)
+{
+	uint64_t x;
+
+	x = fb__mix64(key ^ d->d_seq);
+	x = fb__mix64(x ^ ((uint64_t)d->d_slot << 16 | d->d_worker));
+	return (uint32_t)(x >> 32);
+}
+
+static inline void
+fb__done_seal(uint64_t key, struct fb__done *d)
+{
+	d->d_check = fb__done_check(key, d);
+}
+
+static inline int
+fb__done_valid(uint64_t key, const struct fb__done *d)
+{
+	return d->d_check == fb__done_check(key, d);
+}
 
 /* Reader that reassembles 16-byte records from short reads. */
 #define FB__RBUF_RECS 256
@@ -303,8 +373,18 @@ ssize_t fb__reader_fill(struct fb__reader *, int fd);
 size_t fb__reader_take(struct fb__reader *, void *, size_t max);
 int fb__outbox_init(struct fb__outbox *, size_t cap);
 void fb__outbox_free(struct fb__outbox *);
-int fb__outbox_put(struct fb__outbox *, const struct fb__rec *);
 int fb__outbox_flush(struct fb__outbox *, int fd);
+
+/* Queue a record (once per task dispatched). */
+static inline int
+fb__outbox_put(struct fb__outbox *ob, const struct fb__rec *rec)
+{
+	if (ob->ob_cap - ob->ob_len < sizeof(*rec))
+		return -ENOBUFS;
+	memcpy(ob->ob_buf + ob->ob_len, rec, sizeof(*rec));
+	ob->ob_len += sizeof(*rec);
+	return 0;
+}
 
 /* ---- fd and process helpers (fdutil.c) ---------------------------------- */
 
@@ -319,7 +399,6 @@ int64_t fb__now_ns(void);
 int64_t fb__coarse_ns(void);          /* cheaper, a few ms coarse */
 int fb__pidfd_open(pid_t);
 int fb__pidfd_signal(int pidfd, int sig);
-uint64_t fb__mix64(uint64_t);
 void fb__spin_pause(void);            /* one turn of a spin_us wait */
 
 /* In spin loops: tell the CPU we are waiting. */
@@ -416,6 +495,7 @@ struct fb__worker_args {
 	void (*wa_fini)(unsigned, void *, void *);
 	void *wa_arg;
 	int wa_rusage;
+	int wa_clock_batch;       /* FB_CLOCK_BATCH */
 	struct fb__faults *wa_faults; /* the worker's own copy after fork */
 	const sigset_t *wa_sigreset; /* signals whose disposition it resets */
 };
@@ -576,11 +656,71 @@ struct fb_pool {
 
 void fb__log(const struct fb_pool *, enum fb_log_level, const char *, ...)
     __attribute__((format(printf, 3, 4)));
-int fb__owner(const struct fb_pool *);
-int fb__state_err(const struct fb_pool *);
+
+/* The checks and slot moves below run for every task: inline. */
+
+/*
+ * Is the caller the process that created the pool?  A forked child (a
+ * worker's handler, or the embedder's own fork) shares the board, the
+ * pipes and the epoll set with the master, and must not touch them.  The
+ * mark lives in a MADV_WIPEONFORK page, which reads zero in every child:
+ * no system call on the hot path.  Where that is missing, getpid().
+ */
+static inline int
+fb__owner(const struct fb_pool *p)
+{
+	if (p->p_forkmark != NULL)
+		return *p->p_forkmark != 0;
+	return getpid() == p->p_owner;
+}
+
+/* The error for "not taking tasks", by state. */
+static inline int
+fb__state_err(const struct fb_pool *p)
+{
+	switch (p->p_state) {
+	case FB__P_RUNNING:
+		return 0;
+	case FB__P_FAILED:
+		return -ECHILD;
+	default:
+		return -ESHUTDOWN;
+	}
+}
+
+/* Take a free slot and give it the next sequence.  -EAGAIN if none. */
+static inline int
+fb__acquire_slot(struct fb_pool *p, uint32_t *slot)
+{
+	if (p->p_nfree == 0)
+		return -EAGAIN;
+	*slot = p->p_free[--p->p_nfree];
+	p->p_seq = (p->p_seq + 1) & FB__SEQ_MASK;
+	if (p->p_seq == 0)
+		p->p_seq = 1;
+	p->p_slots[*slot].ms_seq = p->p_seq;
+	return 0;
+}
+
+/* Give a slot back: its word says FREE (for inspectors), and it goes on the
+ * free stack. */
+static inline void
+fb__free_slot(struct fb_pool *p, uint32_t slot)
+{
+	struct fb__mslot *ms = &p->p_slots[slot];
+
+	if (ms->ms_state == FB__M_READY || ms->ms_state == FB__M_VIEWED)
+		fb__trace(&p->p_board, FB_TRACE_SLOT, slot, ms->ms_worker,
+		    ms->ms_seq, ms->ms_state == FB__M_READY ? FB_SLOT_COMPLETE :
+		    FB_SLOT_HELD, FB_SLOT_FREE, FB_CAUSE_TAKE);
+	ms->ms_state = FB__M_FREE;
+	ms->ms_seq = 0;
+	atomic_store_explicit(&p->p_board.b_slots[slot].sr_word,
+	    FB__WORD(0, FB__SLOT_FREE), memory_order_release);
+	p->p_free[p->p_nfree++] = slot;
+}
 
 /* task.c */
-int fb__acquire_slot(struct fb_pool *, uint32_t *slot);
 int fb__launch(struct fb_pool *, uint32_t slot, uint32_t code, size_t len);
 int fb__launch_job(struct fb_pool *, uint32_t slot, const struct fb_job *);
 int fb__dispatch(struct fb_pool *, uint32_t slot);
@@ -591,7 +731,6 @@ int fb__collect_all(struct fb_pool *);
 void fb__complete(struct fb_pool *, uint32_t slot, enum fb_outcome, int status,
     size_t result_len);
 void fb__cancel_pending(struct fb_pool *);
-void fb__free_slot(struct fb_pool *, uint32_t slot);
 void fb__settle_worker(struct fb_pool *, unsigned index, int wstatus,
     int retry);
 int fb__flush_worker(struct fb_pool *, unsigned index);

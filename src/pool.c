@@ -32,35 +32,6 @@ fb__log(const struct fb_pool *p, enum fb_log_level lv, const char *fmt, ...)
 	p->p_cfg.log(p->p_cfg.log_arg, lv, buf);
 }
 
-/*
- * Is the caller the process that created the pool?  A forked child (a
- * worker's handler, or the embedder's own fork) shares the board, the
- * pipes and the epoll set with the master, and must not touch them.  The
- * mark lives in a MADV_WIPEONFORK page, which reads zero in every child:
- * no system call on the hot path.  Where that is missing, getpid().
- */
-int
-fb__owner(const struct fb_pool *p)
-{
-	if (p->p_forkmark != NULL)
-		return *p->p_forkmark != 0;
-	return getpid() == p->p_owner;
-}
-
-/* The error for "not taking tasks", by state. */
-int
-fb__state_err(const struct fb_pool *p)
-{
-	switch (p->p_state) {
-	case FB__P_RUNNING:
-		return 0;
-	case FB__P_FAILED:
-		return -ECHILD;
-	default:
-		return -ESHUTDOWN;
-	}
-}
-
 static void
 config_defaults(struct fb_config *cfg)
 {
@@ -116,6 +87,9 @@ config_check(struct fb_config *cfg)
 		return -EINVAL;
 	if (cfg->policy != FB_POLICY_ROUND_ROBIN &&
 	    cfg->policy != FB_POLICY_LEAST_LOADED)
+		return -EINVAL;
+	if (cfg->task_clock != FB_CLOCK_TASK &&
+	    cfg->task_clock != FB_CLOCK_BATCH)
 		return -EINVAL;
 	if (cfg->nkeep_fds > FB_KEEP_FDS_MAX ||
 	    (cfg->nkeep_fds > 0 && cfg->keep_fds == NULL))

@@ -25,9 +25,13 @@ take(struct fb_pool *p, uint32_t slot, struct fb_result *ures,
 	struct fb_result res;
 	int r;
 
-	fb__fill_result(p, slot, &res);
-	if ((r = fb__copy_out(ures, res_size, &res, sizeof(res))) < 0)
-		return r;
+	if (res_size >= sizeof(res))
+		fb__fill_result(p, slot, ures); /* this layout, or a newer one */
+	else {
+		fb__fill_result(p, slot, &res);
+		if ((r = fb__copy_out(ures, res_size, &res, sizeof(res))) < 0)
+			return r;
+	}
 	if (view != NULL) {
 		TAILQ_REMOVE(&p->p_ready, ms, ms_link);
 		ms->ms_state = FB__M_VIEWED;

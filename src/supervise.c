@@ -117,6 +117,7 @@ child(struct fb_pool *p, unsigned i, int lifeline, int master)
 	a.wa_fini = p->p_cfg.worker_fini;
 	a.wa_arg = p->p_cfg.worker_arg;
 	a.wa_rusage = p->p_cfg.rusage;
+	a.wa_clock_batch = p->p_cfg.task_clock == FB_CLOCK_BATCH;
 	a.wa_faults = &p->p_faults;
 	a.wa_sigreset = &p->p_sigreset;
 	fb__worker_main(&a);

@@ -21,36 +21,6 @@
 
 #include "internal.h"
 
-/* Take a free slot and give it the next sequence.  -EAGAIN if none. */
-int
-fb__acquire_slot(struct fb_pool *p, uint32_t *slot)
-{
-	if (p->p_nfree == 0)
-		return -EAGAIN;
-	*slot = p->p_free[--p->p_nfree];
-	p->p_seq = (p->p_seq + 1) & FB__SEQ_MASK;
-	if (p->p_seq == 0)
-		p->p_seq = 1;
-	p->p_slots[*slot].ms_seq = p->p_seq;
-	return 0;
-}
-
-void
-fb__free_slot(struct fb_pool *p, uint32_t slot)
-{
-	struct fb__mslot *ms = &p->p_slots[slot];
-
-	if (ms->ms_state == FB__M_READY || ms->ms_state == FB__M_VIEWED)
-		fb__trace(&p->p_board, FB_TRACE_SLOT, slot, ms->ms_worker,
-		    ms->ms_seq, ms->ms_state == FB__M_READY ? FB_SLOT_COMPLETE :
-		    FB_SLOT_HELD, FB_SLOT_FREE, FB_CAUSE_TAKE);
-	ms->ms_state = FB__M_FREE;
-	ms->ms_seq = 0;
-	atomic_store_explicit(&p->p_board.b_slots[slot].sr_word,
-	    FB__WORD(0, FB__SLOT_FREE), memory_order_release);
-	p->p_free[p->p_nfree++] = slot;
-}
-
 static int
 pick_worker(struct fb_pool *p)
 {
@@ -602,22 +572,24 @@ fb__fill_result(const struct fb_pool *p, uint32_t slot, struct fb_result *res)
 {
 	const struct fb__mslot *ms = &p->p_slots[slot];
 
-	memset(res, 0, sizeof(*res));
-	res->r_filled = sizeof(*res);
-	res->r_ticket = FB__TICKET(ms->ms_seq, slot);
-	res->r_udata = ms->ms_udata;
-	res->r_code = ms->ms_code;
-	res->r_outcome = ms->ms_outcome;
-	res->r_status = ms->ms_status;
-	res->r_wait_status = ms->ms_wait_status;
-	res->r_worker = ms->ms_worker;
-	res->r_pid = ms->ms_pid;
-	res->r_attempts = ms->ms_attempts;
-	res->r_len = ms->ms_result_len;
-	res->r_run_ns = ms->ms_run_ns;
-	res->r_queued_ns = ms->ms_queued_ns;
-	res->r_started_ns = ms->ms_started_ns;
-	res->r_ended_ns = ms->ms_ended_ns;
-	res->r_cpu_ns = ms->ms_cpu_ns;
-	res->r_maxrss_kb = ms->ms_maxrss_kb;
+	/* Every field, once (a result is filled for every task). */
+	*res = (struct fb_result){
+		.r_filled = sizeof(*res),
+		.r_ticket = FB__TICKET(ms->ms_seq, slot),
+		.r_udata = ms->ms_udata,
+		.r_code = ms->ms_code,
+		.r_outcome = ms->ms_outcome,
+		.r_status = ms->ms_status,
+		.r_wait_status = ms->ms_wait_status,
+		.r_worker = ms->ms_worker,
+		.r_pid = ms->ms_pid,
+		.r_attempts = ms->ms_attempts,
+		.r_len = ms->ms_result_len,
+		.r_run_ns = ms->ms_run_ns,
+		.r_queued_ns = ms->ms_queued_ns,
+		.r_started_ns = ms->ms_started_ns,
+		.r_ended_ns = ms->ms_ended_ns,
+		.r_cpu_ns = ms->ms_cpu_ns,
+		.r_maxrss_kb = ms->ms_maxrss_kb,
+	};
 }

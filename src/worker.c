@@ -35,6 +35,8 @@ struct wctx {
 	int c_shown_busy;
 	int c_title;            /* setproctitle usable */
 	int64_t c_last_ns;      /* end of the last task, or batch start */
+	int c_clock_each;       /* read the clock after every task of this
+	                           batch (FB_CLOCK_TASK, or a batch of one) */
 	uint64_t c_tasks;
 	pid_t c_pid;
 	void *c_ctx;            /* from worker_init */
@@ -99,7 +101,7 @@ flush_done(struct wctx *c)
 	c->c_nout = 0;
 }
 
-static void
+static inline void
 queue_done(struct wctx *c, uint32_t slot, uint16_t worker, uint64_t seq)
 {
 	struct fb__done *d = &c->c_out[c->c_nout++];
@@ -280,8 +282,9 @@ run_one(struct wctx *c, const struct fb__rec *rec, int last)
 		oc = FB_BADRESULT;
 		t.t_result_len = 0;
 	}
-	now = fb__now_ns();
-	c->c_last_ns = now;
+	if (c->c_clock_each)
+		c->c_last_ns = fb__now_ns();
+	now = c->c_last_ns; /* FB_CLOCK_BATCH: the batch's start, run 0 */
 	c->c_tasks++;
 	fb__fault_at(c->c_faults, FB__FP_PUBLISH, a->wa_index, rec->r_aux);
 	if (!publish(sr, rec->r_seq, oc, st, t.t_result_len, start, now,
@@ -484,6 +487,7 @@ fb__worker_main(const struct fb__worker_args *a)
 			_exit(1);
 		n = fb__reader_take(&rd, recs, FB__RBUF_RECS);
 		c.c_last_ns = fb__now_ns();
+		c.c_clock_each = !a->wa_clock_batch || n == 1;
 		for (i = 0; i < n; i++) {
 			/* Told to stop (a timeout): take nothing more. */
 			if (atomic_load_explicit(&c.c_row->wr_stop,
@@ -494,6 +498,8 @@ fb__worker_main(const struct fb__worker_args *a)
 		/* Idle before the master hears of the last completion, so a
 		 * master that sees every result also sees the worker idle. */
 		if (n > 0) {
+			if (!c.c_clock_each)
+				c.c_last_ns = fb__now_ns(); /* the batch's end */
 			set_row(&c, FB_WORKER_IDLE, 0, 0);
 			show(&c, 0, 0);
 		}

@@ -518,6 +518,79 @@ test_timing_and_rusage(void **state)
 	tu_pool_end(p, fds);
 }
 
+/*
+ * FB_CLOCK_BATCH: a worker reads the clock once per batch it takes from its
+ * pipe.  Three 30 ms tasks sent in one write reach an idle worker in one
+ * read: none is timed (r_run_ns 0, started == ended == when the batch was
+ * taken); a task alone in its batch is.  The default times every task of
+ * the same batch.  An unknown clock is refused.
+ */
+static void
+submit3(struct fb_pool *p, uint32_t *ms, fb_ticket_t *t)
+{
+	struct fb_job jobs[3];
+	int i;
+
+	memset(jobs, 0, sizeof(jobs));
+	for (i = 0; i < 3; i++) {
+		jobs[i].j_code = C_SPIN;
+		jobs[i].j_payload = ms;
+		jobs[i].j_len = sizeof(*ms);
+	}
+	assert_int_equal(fb_pool_submit_batch(p, jobs, 3, 0, t), 3);
+}
+
+static void
+test_task_clock(void **state)
+{
+	struct fb_config cfg;
+	struct fb_result res;
+	struct fb_pool *p;
+	fb_ticket_t t[3];
+	uint32_t ms = 30;
+	int64_t t0;
+	char out[8];
+	int fds = tu_count_fds(), i;
+
+	(void)state;
+	TU_GUARD(20);
+	fb_config_init(&cfg);
+	cfg.task_clock = (enum fb_task_clock)7;
+	assert_int_equal(fb_pool_create(&p, &cfg), -EINVAL);
+
+	fb_config_init(&cfg);
+	cfg.workers = 1;
+	cfg.task_clock = FB_CLOCK_BATCH;
+	p = make(&cfg);
+	t0 = tu_now_us() * 1000;
+	submit3(p, &ms, t);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(fb_pool_wait(p, t[i], &res, out, sizeof(out),
+		    5000), 0);
+		assert_int_equal(res.r_outcome, FB_DONE);
+		assert_int_equal(res.r_run_ns, 0);
+		assert_true(res.r_started_ns == res.r_ended_ns);
+		assert_true(res.r_started_ns >= t0 - 20000000);
+	}
+	/* Alone in its batch: timed. */
+	assert_int_equal(fb_pool_submit(p, C_SPIN, &ms, 4, 0, &t[0]), 0);
+	assert_int_equal(fb_pool_wait(p, t[0], &res, out, sizeof(out), 5000),
+	    0);
+	assert_true(res.r_run_ns >= 30000000);
+	assert_true(res.r_ended_ns - res.r_started_ns >= 30000000);
+	tu_pool_end(p, fds);
+
+	/* The default: every task of the batch is timed. */
+	p = make_n(1, NULL);
+	submit3(p, &ms, t);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(fb_pool_wait(p, t[i], &res, out, sizeof(out),
+		    5000), 0);
+		assert_true(res.r_run_ns >= 30000000);
+	}
+	tu_pool_end(p, fds);
+}
+
 /* ---- sizes: old and new callers ----------------------------------------- */
 
 static void
@@ -964,6 +1037,7 @@ main(void)
 		TU_TEST(test_callbacks),
 		TU_TEST(test_take),
 		TU_TEST(test_timing_and_rusage),
+		TU_TEST(test_task_clock),
 		TU_TEST(test_struct_sizes),
 		TU_TEST(test_version),
 		TU_TEST(test_trace),
