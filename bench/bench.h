@@ -72,6 +72,7 @@ struct bwin {
 	uint64_t	 w_done0;
 	uint64_t	 w_done1;
 	int		 w_state;	/* 0 warming, 1 open, 2 closed */
+	unsigned	 w_calls;	/* b_win_tick() calls */
 };
 
 /* counters.c */

@@ -166,6 +166,25 @@ fbs_drain_views(struct fbs *f)
 	return fbs_fail("next_view", r);
 }
 
+/* The batched counterpart: every ready result in one fb_pool_take() (it
+ * waits for the first), each released after it is checked. */
+static int
+fbs_drain_take(struct fbs *f)
+{
+	static struct fb_result res[B_BATCH];
+	const void *data[B_BATCH];
+	int i, k, r;
+
+	if ((k = fb_pool_take(f->f_pool, res, data, B_BATCH, -1)) < 0)
+		return k == -ENOENT ? 0 : fbs_fail("take", k);
+	for (i = 0; i < k; i++) {
+		fbs_take(f, &res[i], data[i]);
+		if ((r = fb_pool_release(f->f_pool, res[i].r_ticket)) < 0)
+			return fbs_fail("release", r);
+	}
+	return 0;
+}
+
 /* Fill the free slots with one batch (at most B_BATCH jobs). */
 static int
 fbs_send_batch(struct fbs *f, struct fb_job *jobs,
@@ -221,7 +240,7 @@ fbs_batched(const struct bparams *bp, struct bres *br)
 			goto out;
 		if (fb_pool_slots_used(f.f_pool) == 0)
 			break;
-		if (fbs_drain_views(&f) < 0)
+		if (fbs_drain_take(&f) < 0)
 			goto out;
 	}
 	b_win_end(&win, f.f_done, br);

@@ -282,10 +282,9 @@ b_win_start(struct bwin *w, double secs)
 	w->w_end = w->w_warm + len;
 }
 
-/* Call with the tasks completed so far, whenever results come in.
- * Returns 1 while new tasks should be submitted. */
-int
-b_win_tick(struct bwin *w, uint64_t done)
+/* Look at the clock: open or close the window. */
+static int
+b_win_look(struct bwin *w, uint64_t done)
 {
 	int64_t now;
 
@@ -308,11 +307,30 @@ b_win_tick(struct bwin *w, uint64_t done)
 	return 1;
 }
 
+/*
+ * Call with the tasks completed so far, whenever results come in.
+ * Returns 1 while new tasks should be submitted.  The clock is read every
+ * 16th call: a loop that calls this once per task (forkboard's one-by-one
+ * loop) would otherwise pay a clock read per task (20-40 ns on a virtual
+ * machine) that a loop calling it once per read of many completions (the
+ * raw loops) does not.  The window's edges stay exact: the count is taken
+ * when the clock is read.
+ */
+int
+b_win_tick(struct bwin *w, uint64_t done)
+{
+	if (w->w_state == 2)
+		return 0;
+	if ((++w->w_calls & 15) != 0)
+		return 1;
+	return b_win_look(w, done);
+}
+
 void
 b_win_end(struct bwin *w, uint64_t done, struct bres *br)
 {
 	while (w->w_state != 2)		/* ended early: close it now */
-		(void)b_win_tick(w, done);
+		(void)b_win_look(w, done);
 	b_throughput(br, w->w_done1 - w->w_done0, w->w_t1 - w->w_t0);
 	b_ctr_per(br, w->w_done1 - w->w_done0);
 }

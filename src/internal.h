@@ -78,8 +78,8 @@ enum fb__slot_state {
 #define FB__WORD_STATE(w) ((uint32_t)((w) & 0xffu))
 
 /*
- * The master's counters, mirrored into the board once per turn of its
- * loop (fb__board_publish) so that an inspector (forkboard-top) can read
+ * The master's counters, mirrored into the board before it sleeps, after
+ * it processed events and every 16th turn of its loop (fb__publish) so that an inspector (forkboard-top) can read
  * them.  Only the master writes them and it never reads them back: a
  * worker can scribble here, so its private struct fb_counters stays the
  * truth.  A cache line of its own: workers bump bh_trace_head, and the
@@ -329,16 +329,20 @@ fb__mix64(uint64_t x)
 	return x;
 }
 
-/* A completion record's check: sealed by the worker, checked by the master,
- * for every task. */
+/*
+ * A completion record's check: sealed by the worker, checked by the master,
+ * for every task.  It tells a record from bytes that are not one (a
+ * stray write, a stream out of step), not a worker from a forger (a
+ * worker holds the key): one keyed mix of every field is enough, the
+ * sequence (48 bits) and slot and worker (16 each) folded into 64 bits.
+ */
 static inline uint32_t
 fb__done_check(uint64_t key, const struct fb__done *d)
 {
-	uint64_t x;
+	uint64_t x = d->d_seq ^ ((uint64_t)d->d_slot << 48) ^
+	    ((uint64_t)d->d_worker << 32);
 
-	x = fb__mix64(key ^ d->d_seq);
-	x = fb__mix64(x ^ ((uint64_t)d->d_slot << 16 | d->d_worker));
-	return (uint32_t)(x >> 32);
+	return (uint32_t)(fb__mix64(key ^ x) >> 32);
 }
 
 static inline void
@@ -630,6 +634,7 @@ struct fb_pool {
 	unsigned p_ndirty;
 	int p_retiring;                /* a worker waits for fb__retire */
 	int p_rearm;                   /* the timer needs arming again */
+	unsigned p_unpublished;        /* turns since the board's counters */
 	int p_sticky;                  /* batch: worker for this run, or -1 */
 	int64_t p_batch_ns;            /* batch: its one coarse clock read, or 0 */
 	int64_t p_clock_ns;            /* a past coarse reading: <= now */
@@ -772,6 +777,7 @@ unsigned fb__alive(const struct fb_pool *);
 
 /* loop.c */
 int fb__sync(struct fb_pool *);
+void fb__publish(struct fb_pool *);
 int fb__wait_events(struct fb_pool *, int64_t deadline_ns);
 int fb__process(struct fb_pool *);
 int fb__spin_wait(struct fb_pool *, uint32_t slot);

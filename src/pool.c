@@ -406,9 +406,13 @@ fb_pool_set_callback(struct fb_pool *p, fb_done_fn fn, void *arg)
 int
 fb_pool_flush(struct fb_pool *p)
 {
+	int r;
+
 	if (!fb__owner(p))
 		return -EPERM;
-	return fb__sync(p);
+	r = fb__sync(p);
+	fb__publish(p);
+	return r;
 }
 
 /* Wait, handling events (completions, deaths), until no worker is left or
