@@ -400,8 +400,12 @@ struct fb_result {
 	size_t r_len;          /* result length (copied, or needed) */
 	uint64_t r_run_ns;     /* how long the handler ran (crashed, timed
 	                          out: from dispatch to death) */
-	/* When (CLOCK_MONOTONIC, ns): submitted; the last attempt was sent
-	 * to its worker; the master saw the task end. */
+	/* When (CLOCK_MONOTONIC, ns): submitted; its last attempt started
+	 * and ended, as its worker read the clock (see fb_config.task_clock),
+	 * believed when they fall between its dispatch and its collection;
+	 * otherwise (and for a task that crashed, timed out or was
+	 * cancelled) when it was sent to its worker and when the master saw
+	 * it end. */
 	int64_t r_queued_ns;
 	int64_t r_started_ns;
 	int64_t r_ended_ns;
@@ -687,8 +691,12 @@ FB_EXPORT int fb_pool_submit_job_sz(struct fb_pool *pool,
  * Submit n jobs in one call: each worker gets all its records in one
  * write.  Consecutive jobs go to one worker in runs (at most 64), sized to
  * spread the batch over as many workers as there are CPUs: one write and
- * one wake-up then carry many tasks.  For work that sleeps or blocks,
- * prefer fb_pool_submit() with FB_DEFER, which spreads task by task.
+ * one wake-up then carry many tasks.  Once the pool has measured what its
+ * batched tasks cost (from the hand-over of a run to an idle worker until
+ * it is idle again), a run also holds at least what one worker does in
+ * 100 us: cheap tasks are not spread, as waking a worker on another CPU
+ * costs more than they do.  For work that sleeps or blocks, prefer
+ * fb_pool_submit() with FB_DEFER, which spreads task by task.
  * tickets[i] names jobs[i].  Returns how many were accepted, in order: all
  * n, or fewer when the board filled up under FB_NONBLOCK (the rest were
  * not taken).  A job that cannot be accepted at all (-EMSGSIZE, -EINVAL)

@@ -79,11 +79,12 @@ enum fb__slot_state {
 
 /*
  * The master's counters, mirrored into the board before it sleeps, after
- * it processed events and every 16th turn of its loop (fb__publish) so that an inspector (forkboard-top) can read
- * them.  Only the master writes them and it never reads them back: a
- * worker can scribble here, so its private struct fb_counters stays the
- * truth.  A cache line of its own: workers bump bh_trace_head, and the
- * master's stores must not bounce that line.
+ * it processed events and every 16th turn of its loop (fb__publish), so
+ * that an inspector (forkboard-top) can read them.  Only the master
+ * writes them and it never reads them back: a worker can scribble here,
+ * so its private struct fb_counters stays the truth.  A cache line of its
+ * own: workers bump bh_trace_head, and the master's stores must not
+ * bounce that line.
  */
 struct fb__board_ctr {
 	_Atomic uint64_t bc_submitted;
@@ -580,6 +581,11 @@ struct fb__worker {
 	int64_t w_respawn_at_ns; /* back-off: spawn again then; 0: not due */
 	int64_t w_poll_ns;       /* lifeline mode: next waitpid poll */
 	int w_dirty;             /* on p_dirty: its outbox has records */
+	/* Batch cost sample: when a batch run reached it idle (precise
+	 * clock, taken at the write; -1: at the next flush; 0: not
+	 * measuring), and tasks completed since. */
+	int64_t w_run_t0;
+	unsigned w_run_done;
 };
 
 /* A batch goes to workers in runs of at most this many tasks: a worker's
@@ -587,6 +593,16 @@ struct fb__worker {
  * on 64 workers woke 8 of them instead of 4, and each task cost a third
  * more CPU (bench: 64 workers / 2 workers went from 0.62 to ~1). */
 #define FB__BATCH_RUN 64
+
+/*
+ * Spreading a batch over workers on other CPUs costs a cross-CPU wake-up
+ * each (5 to 70 us on a VM) and wins only if the work it shares out is
+ * longer than that: a run is made long enough to hold this much work at
+ * the cost per task the pool measured (p_task_cost_ns), up to
+ * FB__BATCH_RUN.  Cheap tasks then go to one worker in one write; tasks
+ * that take longer than this each are still spread one run per CPU.
+ */
+#define FB__RUN_BUDGET_NS 100000
 
 /* epoll tags: kind in the high 32 bits, index in the low. */
 #define FB__EV_DONE 1u
@@ -634,9 +650,12 @@ struct fb_pool {
 	unsigned p_ndirty;
 	int p_retiring;                /* a worker waits for fb__retire */
 	int p_rearm;                   /* the timer needs arming again */
-	unsigned p_unpublished;        /* turns since the board's counters */
+	unsigned p_unpublished;        /* turns since counters were shown */
 	int p_sticky;                  /* batch: worker for this run, or -1 */
 	int64_t p_batch_ns;            /* batch: its one coarse clock read, or 0 */
+	int64_t p_task_cost_ns;        /* measured ns per batched task, from
+	                                  hand-over to an idle worker until it
+	                                  is idle again (0: not known yet) */
 	int64_t p_clock_ns;            /* a past coarse reading: <= now */
 	unsigned p_ncpu;               /* CPUs online at create */
 	int64_t p_rate_start_ns;       /* respawn-rate window */

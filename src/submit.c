@@ -128,15 +128,23 @@ fb_pool_submit_job_sz(struct fb_pool *p, const struct fb_job *ujob,
 /*
  * How many consecutive tasks of a batch of n go to one worker: enough to
  * spread them over as many workers as there are CPUs (more could not run
- * at once), at most FB__BATCH_RUN, so that one write and one wake-up carry
- * many tasks however many workers the pool has.
+ * at once), but no fewer than one worker does in FB__RUN_BUDGET_NS at the
+ * cost a task was measured to have (a shorter run finishes no sooner on
+ * another CPU: its wake-up costs more), and at most FB__BATCH_RUN, so that
+ * one write and one wake-up carry many tasks however many workers the pool
+ * has.
  */
 static size_t
 batch_run(const struct fb_pool *p, size_t n)
 {
 	size_t ways = p->p_target < p->p_ncpu ? p->p_target : p->p_ncpu;
-	size_t run = (n + ways - 1) / (ways ? ways : 1);
+	size_t run = (n + ways - 1) / (ways ? ways : 1), fit;
 
+	if (p->p_task_cost_ns > 0) {
+		fit = (size_t)(FB__RUN_BUDGET_NS / p->p_task_cost_ns);
+		if (fit > run)
+			run = fit;
+	}
 	return run > FB__BATCH_RUN ? FB__BATCH_RUN : run ? run : 1;
 }
 

@@ -94,8 +94,13 @@ fb__dispatch(struct fb_pool *p, uint32_t slot)
 	rec.r_slot = slot;
 	rec.r_aux = ms->ms_code;
 	rec.r_seq = ms->ms_seq;
-	if (w->w_inflight++ == 0)
+	if (w->w_inflight++ == 0) {
 		w->w_head_ns = ms->ms_sent_ns;
+		if (p->p_batch_ns != 0) { /* a batch's run to an idle worker */
+			w->w_run_t0 = -1;
+			w->w_run_done = 0;
+		}
+	}
 	w->w_tasks_sent++;
 	if (w->w_recycle_at != 0 && w->w_tasks_sent >= w->w_recycle_at) {
 		w->w_active = 0; /* recycled: retired after the flush */
@@ -215,6 +220,7 @@ fb__flush_all(struct fb_pool *p)
 	struct epoll_event ev;
 	struct fb__worker *w;
 	unsigned i, k, keep = 0;
+	int64_t now = 0;
 	int r;
 
 	for (k = 0; k < p->p_ndirty; k++) {
@@ -224,6 +230,8 @@ fb__flush_all(struct fb_pool *p)
 			w->w_dirty = 0;
 			continue;
 		}
+		if (w->w_run_t0 == -1) /* a batch run starts: time it */
+			w->w_run_t0 = now != 0 ? now : (now = fb__now_ns());
 		if ((r = fb__flush_worker(p, i)) < 0) {
 			/* EPIPE cannot happen (the master holds the read
 			 * end); anything else leaves the records queued for
@@ -252,6 +260,27 @@ fb__flush_all(struct fb_pool *p)
 	return 0;
 }
 
+/*
+ * A worker that a batch run reached idle is idle again: what it did cost
+ * this much a task, hand-over, wake-up and the master's own delay in
+ * noticing included (an upper bound: the error is on the side of
+ * spreading).  The pool keeps a moving average (1/8 weight).
+ */
+static void
+cost_sample(struct fb_pool *p, struct fb__worker *w)
+{
+	int64_t d = fb__now_ns() - w->w_run_t0, s;
+
+	w->w_run_t0 = 0;
+	if (d <= 0)
+		return;
+	s = d / (int64_t)w->w_run_done;
+	p->p_task_cost_ns = p->p_task_cost_ns == 0 ? s :
+	    p->p_task_cost_ns + (s - p->p_task_cost_ns) / 8;
+	if (p->p_task_cost_ns <= 0)
+		p->p_task_cost_ns = 1;
+}
+
 /* Mark a slot complete.  result_len is already checked. */
 void
 fb__complete(struct fb_pool *p, uint32_t slot, enum fb_outcome oc, int status,
@@ -264,6 +293,13 @@ fb__complete(struct fb_pool *p, uint32_t slot, enum fb_outcome oc, int status,
 		w = &p->p_workers[ms->ms_worker];
 		if (w->w_inflight > 0)
 			w->w_inflight--;
+		/* Only what the worker ran counts towards a sample. */
+		if (oc == FB_CANCELLED || oc == FB_CRASHED ||
+		    oc == FB_TIMEDOUT)
+			w->w_run_t0 = 0;
+		else if (w->w_run_t0 > 0 &&
+		    (++w->w_run_done, w->w_inflight == 0))
+			cost_sample(p, w);
 		/* Workers run their tasks in order: the next one has
 		 * started by now at the latest. */
 		if (p->p_timed > 0)
@@ -472,6 +508,7 @@ fb__settle_worker(struct fb_pool *p, unsigned index, int st, int retry)
 		(void)fb__dispatch(p, s);
 	}
 	w->w_inflight = 0;
+	w->w_run_t0 = 0;
 }
 
 /*

@@ -139,6 +139,80 @@ test_batch_runs(void **state)
 	tu_pool_end(p, fds);
 }
 
+/*
+ * A batch run is as long as the cost per task the pool measured allows in
+ * FB__RUN_BUDGET_NS (issue 12: spreading cheap tasks over CPUs cost a
+ * cross-CPU wake-up per run).  Unknown cost: spread over the CPUs, as
+ * before.  Cheap: one worker takes the whole batch in one write.  Tasks
+ * that take long (20 ms here) are measured so, and are spread again.
+ */
+static void
+wait_all(struct fb_pool *p, const fb_ticket_t *tk, unsigned n,
+    struct fb_result *res)
+{
+	uint64_t out;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		assert_int_equal(fb_pool_wait(p, tk[i], &res[i], &out,
+		    sizeof(out), 5000), 0);
+		assert_int_equal(res[i].r_outcome, FB_DONE);
+	}
+}
+
+static void
+test_batch_cost(void **state)
+{
+	enum { N = 64 };
+	static struct fb_job jobs[N];
+	static struct fb_result res[N];
+	fb_ticket_t tk[N];
+	unsigned char b = 1;
+	uint32_t ms = 20;
+	unsigned i, run;
+	int fds, cpus = sysconf(_SC_NPROCESSORS_ONLN) >= 2;
+	struct fb_pool *p;
+
+	(void)state;
+	p = pool_new(2, 128, 64, &fds);
+	assert_int_equal(p->p_task_cost_ns, 0);
+	fill_jobs(jobs, N, &b);
+	assert_int_equal(fb_pool_submit_batch(p, jobs, N, 0, tk), N);
+	wait_all(p, tk, N, res);
+	run = cpus ? N / 2 : N;
+	for (i = 0; i < N; i++)
+		assert_int_equal(res[i].r_worker,
+		    (res[0].r_worker + i / run) % 2);
+	/* Each worker went idle after its run: the cost is known. */
+	assert_true(p->p_task_cost_ns > 0);
+
+	/* Cheap (100 ns a task: a thousand fit in the budget): one worker
+	 * takes all 64. */
+	p->p_task_cost_ns = 100;
+	assert_int_equal(fb_pool_submit_batch(p, jobs, N, 0, tk), N);
+	wait_all(p, tk, N, res);
+	for (i = 1; i < N; i++)
+		assert_int_equal(res[i].r_worker, res[0].r_worker);
+
+	/* Four 20 ms tasks: still one run (the estimate said cheap), but the
+	 * pool measures them... */
+	for (i = 0; i < 4; i++) {
+		jobs[i].j_code = C_SLEEP;
+		jobs[i].j_payload = &ms;
+		jobs[i].j_len = sizeof(ms);
+	}
+	assert_int_equal(fb_pool_submit_batch(p, jobs, 4, 0, tk), 4);
+	wait_all(p, tk, 4, res);
+	assert_true(p->p_task_cost_ns >= 1000000);
+	/* ...and the next four are spread over the CPUs, two a worker. */
+	assert_int_equal(fb_pool_submit_batch(p, jobs, 4, 0, tk), 4);
+	wait_all(p, tk, 4, res);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(res[i].r_worker,
+		    (res[0].r_worker + (cpus ? i / 2 : 0)) % 2);
+	tu_pool_end(p, fds);
+}
+
 /* Under FB_NONBLOCK a batch larger than the board is cut where the board
  * fills; the accepted part is intact and the rest can follow. */
 static void
@@ -425,6 +499,7 @@ main(void)
 		TU_TEST(test_misuse),
 		TU_TEST(test_spin),
 		TU_TEST(test_row_idle_with_results),
+		TU_TEST(test_batch_cost),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
