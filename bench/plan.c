@@ -153,7 +153,10 @@ plan_noop(const struct opts *o)
 {
 	const struct spec batched[] = {
 		{ "noop.fb_batched", "forkboard: submit_batch(256) + "
-		    "next_view", K_RATE, S_NOOP, fbs_batched, 0, 0, 0, 0, 0 },
+		    "take(256)", K_RATE, S_NOOP, fbs_batched, 0, 0, 0, 0, 0 },
+		{ "noop.fb_batched_clock", "forkboard batched, task_clock = "
+		    "FB_CLOCK_BATCH", K_RATE, S_NOOP, fbs_batched_clock, 0, 0,
+		    0, 0, 0 },
 		{ "noop.raw_coalesced", "raw loop, coalesced (1 write/worker/"
 		    "wake-up)", K_RATE, S_NOOP, raw_coalesced, 0, 0, 0, 0, 0 },
 		{ "noop.fb_batched_trace", "forkboard batched, trace ring on "
@@ -255,6 +258,8 @@ plan_ratios(void)
 {
 	r_add("batched no-op / raw coalesced loop", "noop.fb_batched",
 	    "noop.raw_coalesced", 0, 0.5);
+	r_add("batched, FB_CLOCK_BATCH / raw coalesced loop",
+	    "noop.fb_batched_clock", "noop.raw_coalesced", 0, 0.5);
 	r_add("batched no-op / Pool.map chunksize=1", "noop.fb_batched",
 	    "noop.py_pool_map_cs1", 0, 85);
 	r_add("one-by-one / raw per-code loop", "noop.fb_onebyone",
@@ -279,6 +284,8 @@ plan_ratios(void)
 	r_add("worker private memory / raw child's", "mem.fb.private",
 	    "mem.raw.private", 0, 0);
 	r_add("batched, trace on / off", "noop.fb_batched_trace",
+	    "noop.fb_batched", 0, 0);
+	r_add("batched, clock per batch / per task", "noop.fb_batched_clock",
 	    "noop.fb_batched", 0, 0);
 	r_add("one-by-one, trace on / off", "noop.fb_onebyone_trace",
 	    "noop.fb_onebyone", 0, 0);

@@ -14,7 +14,7 @@
 #include "driver.h"
 
 #define R_MAXMETRICS	256
-#define R_MAXRATIOS	16
+#define R_MAXRATIOS	24
 #define R_LABELW	50
 
 struct metric {
