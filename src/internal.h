@@ -77,6 +77,11 @@ enum fb__slot_state {
 #define FB__WORD_SEQ(w) ((w) >> 8)
 #define FB__WORD_STATE(w) ((uint32_t)((w) & 0xffu))
 
+/* Ticket encoding: sequence in the high 48 bits, slot in the low 16. */
+#define FB__TICKET(seq, slot) (((uint64_t)(seq) << 16) | (uint64_t)(slot))
+#define FB__TICKET_SLOT(t) ((uint32_t)((t) & 0xffffu))
+#define FB__TICKET_SEQ(t) ((t) >> 16)
+
 /*
  * The master's counters, mirrored into the board before it sleeps, after
  * it processed events and every 16th turn of its loop (fb__publish), so
@@ -747,21 +752,44 @@ fb__free_slot(struct fb_pool *p, uint32_t slot)
 /* task.c */
 int fb__launch(struct fb_pool *, uint32_t slot, uint32_t code, size_t len);
 int fb__launch_job(struct fb_pool *, uint32_t slot, const struct fb_job *);
-int fb__dispatch(struct fb_pool *, uint32_t slot);
 int fb__dispatch_pending(struct fb_pool *);
 int fb__flush_all(struct fb_pool *);
 int fb__collect(struct fb_pool *, uint32_t slot);
 int fb__collect_all(struct fb_pool *);
-void fb__complete(struct fb_pool *, uint32_t slot, enum fb_outcome, int status,
-    size_t result_len);
 void fb__cancel_pending(struct fb_pool *);
 void fb__settle_worker(struct fb_pool *, unsigned index, int wstatus,
     int retry);
 int fb__flush_worker(struct fb_pool *, unsigned index);
 int fb__cancel(struct fb_pool *, uint32_t slot, int flags);
-void fb__fill_result(const struct fb_pool *, uint32_t slot,
-    struct fb_result *);
 unsigned fb__overdue(struct fb_pool *, int64_t now, unsigned *out);
+
+/* What a result says about the task in slot (READY or VIEWED). */
+static inline void
+fb__fill_result(const struct fb_pool *p, uint32_t slot, struct fb_result *res)
+{
+	const struct fb__mslot *ms = &p->p_slots[slot];
+
+	/* Every field, once (a result is filled for every task). */
+	*res = (struct fb_result){
+		.r_filled = sizeof(*res),
+		.r_ticket = FB__TICKET(ms->ms_seq, slot),
+		.r_udata = ms->ms_udata,
+		.r_code = ms->ms_code,
+		.r_outcome = ms->ms_outcome,
+		.r_status = ms->ms_status,
+		.r_wait_status = ms->ms_wait_status,
+		.r_worker = ms->ms_worker,
+		.r_pid = ms->ms_pid,
+		.r_attempts = ms->ms_attempts,
+		.r_len = ms->ms_result_len,
+		.r_run_ns = ms->ms_run_ns,
+		.r_queued_ns = ms->ms_queued_ns,
+		.r_started_ns = ms->ms_started_ns,
+		.r_ended_ns = ms->ms_ended_ns,
+		.r_cpu_ns = ms->ms_cpu_ns,
+		.r_maxrss_kb = ms->ms_maxrss_kb,
+	};
+}
 
 /* supervise.c */
 int fb__pidfd_works(void);
@@ -811,10 +839,5 @@ int fb__copy_in(void *ours, size_t ours_size, const void *theirs,
     size_t caller_size);
 int fb__copy_out(void *theirs, size_t caller_size, void *ours,
     size_t ours_size);
-
-/* Ticket encoding: sequence in the high 48 bits, slot in the low 16. */
-#define FB__TICKET(seq, slot) (((uint64_t)(seq) << 16) | (uint64_t)(slot))
-#define FB__TICKET_SLOT(t) ((uint32_t)((t) & 0xffffu))
-#define FB__TICKET_SEQ(t) ((t) >> 16)
 
 #endif /* FB_INTERNAL_H */

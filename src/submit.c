@@ -152,6 +152,7 @@ int
 fb_pool_submit_batch_sz(struct fb_pool *p, const struct fb_job *jobs,
     size_t job_size, size_t n, int flags, fb_ticket_t *tickets)
 {
+	const struct fb_job *jp;
 	struct fb_job job;
 	uint32_t slot;
 	size_t i, run, at;
@@ -166,31 +167,37 @@ fb_pool_submit_batch_sz(struct fb_pool *p, const struct fb_job *jobs,
 	run = batch_run(p, n);
 	for (i = 0, at = 0; i < n; i++, at = at + 1 == run ? 0 : at + 1) {
 		first = at == 0; /* the first task of a run (no division) */
-		/* The caller's array has the caller's stride. */
+		/* The caller's array has the caller's stride.  Each job is
+		 * copied once, then checked and used: what is checked is
+		 * what is used, whatever another thread does to the array. */
 		if ((r = job_in((const struct fb_job *)(const void *)
 		    ((const unsigned char *)jobs + i * job_size), job_size,
 		    &job)) < 0)
 			break;
-		if ((r = check_task(p, job.j_code, job.j_payload,
-		    job.j_len)) < 0)
+		jp = &job;
+		if ((r = check_task(p, jp->j_code, jp->j_payload,
+		    jp->j_len)) < 0)
 			break;
 		/* One coarse clock read per run (the clock ticks in
 		 * milliseconds, a run is sent in microseconds), and again
 		 * after a wait for a slot: time passed. */
 		if (first || p->p_nfree == 0)
 			p->p_batch_ns = 0;
-		if ((r = acquire(p, flags, &slot)) < 0)
-			break;
+		if (p->p_nfree == 0 || p->p_state != FB__P_RUNNING) {
+			if ((r = acquire(p, flags, &slot)) < 0)
+				break;
+		} else
+			(void)fb__acquire_slot(p, &slot);
 		if (p->p_batch_ns == 0)
 			p->p_batch_ns = fb__coarse_ns();
 		/* A run's worker is whichever takes its first task. */
 		if (first)
 			p->p_sticky = -1;
-		if (job.j_len > 0)
+		if (jp->j_len > 0)
 			memcpy(fb__board_payload(&p->p_board, slot),
-			    job.j_payload, job.j_len);
+			    jp->j_payload, jp->j_len);
 		tickets[i] = FB__TICKET(p->p_slots[slot].ms_seq, slot);
-		if ((r = fb__launch_job(p, slot, &job)) < 0)
+		if ((r = fb__launch_job(p, slot, jp)) < 0)
 			break;
 		if (first && run > 1 &&
 		    p->p_slots[slot].ms_worker != UINT32_MAX)

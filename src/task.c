@@ -21,6 +21,10 @@
 
 #include "internal.h"
 
+static inline int fb__dispatch(struct fb_pool *, uint32_t);
+static inline void fb__complete(struct fb_pool *, uint32_t, enum fb_outcome,
+    int, size_t);
+
 static int
 pick_worker(struct fb_pool *p)
 {
@@ -57,7 +61,7 @@ pick_worker(struct fb_pool *p)
  * in the worker's outbox.  The caller flushes.  With no live worker the
  * slot waits on p_pending until a worker is spawned.
  */
-int
+static inline int
 fb__dispatch(struct fb_pool *p, uint32_t slot)
 {
 	struct fb__mslot *ms = &p->p_slots[slot];
@@ -282,7 +286,7 @@ cost_sample(struct fb_pool *p, struct fb__worker *w)
 }
 
 /* Mark a slot complete.  result_len is already checked. */
-void
+static inline void
 fb__complete(struct fb_pool *p, uint32_t slot, enum fb_outcome oc, int status,
     size_t result_len)
 {
@@ -601,32 +605,4 @@ fb__cancel(struct fb_pool *p, uint32_t slot, int flags)
 		return -EBUSY;
 	ms->ms_cancel = 1;
 	return 1;
-}
-
-/* What a result says about the task in slot (READY or VIEWED). */
-void
-fb__fill_result(const struct fb_pool *p, uint32_t slot, struct fb_result *res)
-{
-	const struct fb__mslot *ms = &p->p_slots[slot];
-
-	/* Every field, once (a result is filled for every task). */
-	*res = (struct fb_result){
-		.r_filled = sizeof(*res),
-		.r_ticket = FB__TICKET(ms->ms_seq, slot),
-		.r_udata = ms->ms_udata,
-		.r_code = ms->ms_code,
-		.r_outcome = ms->ms_outcome,
-		.r_status = ms->ms_status,
-		.r_wait_status = ms->ms_wait_status,
-		.r_worker = ms->ms_worker,
-		.r_pid = ms->ms_pid,
-		.r_attempts = ms->ms_attempts,
-		.r_len = ms->ms_result_len,
-		.r_run_ns = ms->ms_run_ns,
-		.r_queued_ns = ms->ms_queued_ns,
-		.r_started_ns = ms->ms_started_ns,
-		.r_ended_ns = ms->ms_ended_ns,
-		.r_cpu_ns = ms->ms_cpu_ns,
-		.r_maxrss_kb = ms->ms_maxrss_kb,
-	};
 }
