@@ -287,6 +287,10 @@ plan_ratios(void)
 	    "noop.fb_batched", 0, 0);
 	r_add("batched, clock per batch / per task", "noop.fb_batched_clock",
 	    "noop.fb_batched", 0, 0);
+	r_add("raw coalesced loop / Pool.map chunksize=1",
+	    "noop.raw_coalesced", "noop.py_pool_map_cs1", 0, 0);
+	r_add("batched, FB_CLOCK_BATCH / Pool.map chunksize=1",
+	    "noop.fb_batched_clock", "noop.py_pool_map_cs1", 0, 0);
 	r_add("one-by-one, trace on / off", "noop.fb_onebyone_trace",
 	    "noop.fb_onebyone", 0, 0);
 	r_add("one-by-one, rusage on / off", "noop.fb_onebyone_rusage",

@@ -21,9 +21,10 @@
 
 #include "internal.h"
 
-static inline int fb__dispatch(struct fb_pool *, uint32_t);
+static inline int fb__dispatch(struct fb_pool *, uint32_t)
+    __attribute__((always_inline));
 static inline void fb__complete(struct fb_pool *, uint32_t, enum fb_outcome,
-    int, size_t);
+    int, size_t) __attribute__((always_inline));
 
 static int
 pick_worker(struct fb_pool *p)
