@@ -263,7 +263,10 @@ typedef void (*fb_log_fn)(void *arg, enum fb_log_level level, const char *msg);
  *                   batch is done.  A task alone in its batch is timed as
  *                   with FB_CLOCK_TASK; a task that shared its batch has
  *                   r_run_ns 0 (not measured), and r_started_ns and
- *                   r_ended_ns both say when the batch was taken.
+ *                   r_ended_ns both say when the batch was taken.  Only
+ *                   the coarse clock is read per task (a few ns): a task
+ *                   during which it ticked (every few ms) has its
+ *                   completion sent at once, not with the next task's.
  */
 enum fb_task_clock {
 	FB_CLOCK_TASK = 0,

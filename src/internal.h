@@ -276,6 +276,7 @@ fb__row_write_end(struct fb__worker_row *r)
 	atomic_store_explicit(&r->wr_lock, (v | 1u) + 1u,
 	    memory_order_release);
 }
+
 int fb__row_read(const struct fb__worker_row *, struct fb__row_copy *);
 void fb__board_publish(const struct fb__board *, const struct fb_counters *,
     uint32_t slots_used, uint32_t inflight);

@@ -152,7 +152,6 @@ int
 fb_pool_submit_batch_sz(struct fb_pool *p, const struct fb_job *jobs,
     size_t job_size, size_t n, int flags, fb_ticket_t *tickets)
 {
-	const struct fb_job *jp;
 	struct fb_job job;
 	uint32_t slot;
 	size_t i, run, at;
@@ -174,9 +173,8 @@ fb_pool_submit_batch_sz(struct fb_pool *p, const struct fb_job *jobs,
 		    ((const unsigned char *)jobs + i * job_size), job_size,
 		    &job)) < 0)
 			break;
-		jp = &job;
-		if ((r = check_task(p, jp->j_code, jp->j_payload,
-		    jp->j_len)) < 0)
+		if ((r = check_task(p, job.j_code, job.j_payload,
+		    job.j_len)) < 0)
 			break;
 		/* One coarse clock read per run (the clock ticks in
 		 * milliseconds, a run is sent in microseconds), and again
@@ -193,11 +191,11 @@ fb_pool_submit_batch_sz(struct fb_pool *p, const struct fb_job *jobs,
 		/* A run's worker is whichever takes its first task. */
 		if (first)
 			p->p_sticky = -1;
-		if (jp->j_len > 0)
+		if (job.j_len > 0)
 			memcpy(fb__board_payload(&p->p_board, slot),
-			    jp->j_payload, jp->j_len);
+			    job.j_payload, job.j_len);
 		tickets[i] = FB__TICKET(p->p_slots[slot].ms_seq, slot);
-		if ((r = fb__launch_job(p, slot, jp)) < 0)
+		if ((r = fb__launch_job(p, slot, &job)) < 0)
 			break;
 		if (first && run > 1 &&
 		    p->p_slots[slot].ms_worker != UINT32_MAX)

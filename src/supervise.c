@@ -209,6 +209,8 @@ fb__spawn(struct fb_pool *p, unsigned i)
 	w->w_ready = 0;
 	w->w_stopping = 0;
 	w->w_inflight = 0;
+	w->w_run_t0 = 0;
+	w->w_run_done = 0;
 	w->w_tasks_sent = 0;
 	w->w_queued = w->w_written = 0;
 	w->w_kill_at_ns = 0;

@@ -37,6 +37,8 @@ struct wctx {
 	int64_t c_last_ns;      /* end of the last task, or batch start */
 	int c_clock_each;       /* read the clock after every task of this
 	                           batch (FB_CLOCK_TASK, or a batch of one) */
+	int64_t c_tick_ns;      /* FB_CLOCK_BATCH: the coarse clock at the
+	                           last task's end, or the batch's start */
 	uint64_t c_tasks;
 	pid_t c_pid;
 	void *c_ctx;            /* from worker_init */
@@ -240,9 +242,9 @@ run_one(struct wctx *c, const struct fb__rec *rec, int last)
 	struct rusage ru0, ru1, ru;
 	enum fb_outcome oc;
 	uint64_t want = FB__WORD(rec->r_seq, FB__SLOT_QUEUED);
-	int64_t now, start;
+	int64_t now, start, tick;
 	uint32_t len;
-	int st;
+	int st, slow;
 
 	if (rec->r_slot >= b->b_nslots)
 		return; /* not from our master: ignore */
@@ -282,8 +284,16 @@ run_one(struct wctx *c, const struct fb__rec *rec, int last)
 		oc = FB_BADRESULT;
 		t.t_result_len = 0;
 	}
-	if (c->c_clock_each)
+	if (c->c_clock_each) {
 		c->c_last_ns = fb__now_ns();
+		slow = c->c_last_ns - start > FB__COALESCE_NS;
+	} else {
+		/* FB_CLOCK_BATCH: a tick of the coarse clock (a few ms)
+		 * passed during this task, or it did not. */
+		tick = fb__coarse_ns();
+		slow = tick != c->c_tick_ns;
+		c->c_tick_ns = tick;
+	}
 	now = c->c_last_ns; /* FB_CLOCK_BATCH: the batch's start, run 0 */
 	c->c_tasks++;
 	fb__fault_at(c->c_faults, FB__FP_PUBLISH, a->wa_index, rec->r_aux);
@@ -297,10 +307,12 @@ run_one(struct wctx *c, const struct fb__rec *rec, int last)
 	if (c->c_nout == 0)
 		c->c_first_ns = now;
 	queue_done(c, rec->r_slot, (uint16_t)a->wa_index, rec->r_seq);
-	/* Send early what waited long enough, except after the last task:
-	 * its completion must not reach a master before the row is IDLE with
-	 * the task counted (c_out holds a whole batch). */
-	if (!last && (c->c_nout == FB__RBUF_RECS ||
+	/* Send early what waited long enough, and at once after a task that
+	 * outlasted the coalescing window (the next one likely will too: its
+	 * completion must not wait for it), except after the last task: its
+	 * completion must not reach a master before the row is IDLE with the
+	 * task counted (c_out holds a whole batch). */
+	if (!last && (slow || c->c_nout == FB__RBUF_RECS ||
 	    now - c->c_first_ns > FB__COALESCE_NS))
 		flush_done(c);
 }
@@ -488,6 +500,8 @@ fb__worker_main(const struct fb__worker_args *a)
 		n = fb__reader_take(&rd, recs, FB__RBUF_RECS);
 		c.c_last_ns = fb__now_ns();
 		c.c_clock_each = !a->wa_clock_batch || n == 1;
+		if (!c.c_clock_each)
+			c.c_tick_ns = fb__coarse_ns();
 		for (i = 0; i < n; i++) {
 			/* Told to stop (a timeout): take nothing more. */
 			if (atomic_load_explicit(&c.c_row->wr_stop,

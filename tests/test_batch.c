@@ -486,6 +486,56 @@ test_row_idle_with_results(void **state)
 	assert_int_equal(sched_setaffinity(0, sizeof(was), &was), 0);
 }
 
+/*
+ * A worker that takes several slow tasks in one read sends each one's
+ * completion when it ends, not with the next one's: the first of three
+ * 200 ms tasks sent in one write is a result at ~200 ms, not ~400 ms.  It
+ * used to wait for the coalescing check after the next task.  The same
+ * with FB_CLOCK_BATCH, which sees the time pass on the coarse clock.
+ */
+static void
+first_of_three(enum fb_task_clock clock)
+{
+	struct fb_config cfg;
+	struct fb_result res;
+	struct fb_pool *p;
+	fb_ticket_t t[3];
+	uint32_t ms = 200, out;
+	int64_t t0, took;
+	int fds = tu_count_fds(), i;
+
+	fb_config_init(&cfg);
+	cfg.workers = 1;
+	cfg.result_size = 64;
+	cfg.task_clock = clock;
+	assert_int_equal(fb_pool_create(&p, &cfg), 0);
+	assert_int_equal(fb_pool_register(p, C_SLEEP, tu_h_sleep, NULL), 0);
+	assert_int_equal(fb_pool_start(p), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(fb_pool_submit(p, C_SLEEP, &ms, sizeof(ms),
+		    FB_DEFER, &t[i]), 0);
+	t0 = tu_now_ms();
+	assert_int_equal(fb_pool_flush(p), 0); /* one write: one read */
+	assert_int_equal(fb_pool_wait(p, t[0], &res, &out, sizeof(out), 5000),
+	    0);
+	took = tu_now_ms() - t0;
+	assert_true(took >= 190);
+	assert_true(took < 350); /* ~400 when it waited for the second */
+	for (i = 1; i < 3; i++)
+		assert_int_equal(fb_pool_wait(p, t[i], &res, &out,
+		    sizeof(out), 5000), 0);
+	tu_pool_end(p, fds);
+}
+
+static void
+test_slow_batch_completions(void **state)
+{
+	(void)state;
+	TU_GUARD(30);
+	first_of_three(FB_CLOCK_TASK);
+	first_of_three(FB_CLOCK_BATCH);
+}
+
 int
 main(void)
 {
@@ -500,6 +550,7 @@ main(void)
 		TU_TEST(test_spin),
 		TU_TEST(test_row_idle_with_results),
 		TU_TEST(test_batch_cost),
+		TU_TEST(test_slow_batch_completions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
