@@ -698,7 +698,9 @@ FB_EXPORT int fb_pool_submit_job_sz(struct fb_pool *pool,
  * batched tasks cost (from the hand-over of a run to an idle worker until
  * it is idle again), a run also holds at least what one worker does in
  * 100 us: cheap tasks are not spread, as waking a worker on another CPU
- * costs more than they do.  For work that sleeps or blocks, prefer
+ * costs more than they do.  (A pool whose cheap tasks turn slow runs the
+ * next batch on one worker; the one sample that shows it makes the
+ * batches after it spread again.)  For work that sleeps or blocks, prefer
  * fb_pool_submit() with FB_DEFER, which spreads task by task.
  * tickets[i] names jobs[i].  Returns how many were accepted, in order: all
  * n, or fewer when the board filled up under FB_NONBLOCK (the rest were
