@@ -699,8 +699,8 @@ FB_EXPORT int fb_pool_submit_job_sz(struct fb_pool *pool,
  * it is idle again), a run also holds at least what one worker does in
  * 100 us: cheap tasks are not spread, as waking a worker on another CPU
  * costs more than they do.  (A pool whose cheap tasks turn slow runs the
- * next batch on one worker; the one sample that shows it makes the
- * batches after it spread again.)  For work that sleeps or blocks, prefer
+ * next batch on one worker, and spreads again as the measured cost
+ * catches up: at once for tasks of a millisecond or more.)  For work that sleeps or blocks, prefer
  * fb_pool_submit() with FB_DEFER, which spreads task by task.
  * tickets[i] names jobs[i].  Returns how many were accepted, in order: all
  * n, or fewer when the board filled up under FB_NONBLOCK (the rest were
