@@ -302,9 +302,11 @@ fb__complete(struct fb_pool *p, uint32_t slot, enum fb_outcome oc, int status,
 		if (oc == FB_CANCELLED || oc == FB_CRASHED ||
 		    oc == FB_TIMEDOUT)
 			w->w_run_t0 = 0;
-		else if (w->w_run_t0 > 0 &&
-		    (++w->w_run_done, w->w_inflight == 0))
-			cost_sample(p, w);
+		else if (w->w_run_t0 > 0) {
+			w->w_run_done++;
+			if (w->w_inflight == 0)
+				cost_sample(p, w);
+		}
 		/* Workers run their tasks in order: the next one has
 		 * started by now at the latest. */
 		if (p->p_timed > 0)
