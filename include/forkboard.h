@@ -251,9 +251,9 @@ typedef int (*fb_handler_fn)(struct fb_task *task, void *arg);
 typedef void (*fb_log_fn)(void *arg, enum fb_log_level level, const char *msg);
 
 /*
- * fb_config.task_clock.  A precise clock read costs 20 to 40 ns on a
- * virtual machine: nothing beside a task that takes microseconds, a fifth
- * of the cost of a no-op task (like nginx's timer_resolution, this trades
+ * fb_config.task_clock.  A precise clock read costs 15 to 40 ns on a
+ * virtual machine: nothing beside a task that takes microseconds, a tenth
+ * of what a no-op task costs (like nginx's timer_resolution, this trades
  * precision for it).
  *   FB_CLOCK_TASK   every task is timed: r_run_ns is how long its handler
  *                   ran; r_started_ns and r_ended_ns are its worker's
@@ -366,7 +366,7 @@ struct fb_config {
 	 * environment variable FB_FAULT at fb_pool_create(). */
 	const char *fault;
 
-	/* Since 1.1.  Clock.  How a worker times its tasks (r_run_ns, r_started_ns,
+	/* Since 1.1.  How a worker times its tasks (r_run_ns, r_started_ns,
 	 * r_ended_ns): FB_CLOCK_TASK, the default, reads CLOCK_MONOTONIC
 	 * after every task; FB_CLOCK_BATCH once per batch of records it
 	 * takes from its pipe at once (see enum fb_task_clock). */
@@ -700,8 +700,9 @@ FB_EXPORT int fb_pool_submit_job_sz(struct fb_pool *pool,
  * 100 us: cheap tasks are not spread, as waking a worker on another CPU
  * costs more than they do.  (A pool whose cheap tasks turn slow runs the
  * next batch on one worker, and spreads again as the measured cost
- * catches up: at once for tasks of a millisecond or more.)  For work that sleeps or blocks, prefer
- * fb_pool_submit() with FB_DEFER, which spreads task by task.
+ * catches up: at once for tasks of a millisecond or more.)  For work that
+ * sleeps or blocks, prefer fb_pool_submit() with FB_DEFER, which spreads
+ * task by task.
  * tickets[i] names jobs[i].  Returns how many were accepted, in order: all
  * n, or fewer when the board filled up under FB_NONBLOCK (the rest were
  * not taken).  A job that cannot be accepted at all (-EMSGSIZE, -EINVAL)
