@@ -25,8 +25,9 @@ take(struct fb_pool *p, uint32_t slot, struct fb_result *ures,
 	struct fb_result res;
 	int r;
 
+	/* This layout, or a newer one: filled in place. */
 	if (res_size >= sizeof(res))
-		fb__fill_result(p, slot, ures); /* this layout, or a newer one */
+		fb__fill_result(p, slot, ures);
 	else {
 		fb__fill_result(p, slot, &res);
 		if ((r = fb__copy_out(ures, res_size, &res, sizeof(res))) < 0)
