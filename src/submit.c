@@ -15,7 +15,7 @@
  * nothing is in flight (then nothing could free one: -EDEADLK).
  */
 static int
-acquire(struct fb_pool *p, int flags, uint32_t *slot)
+acquire_wait(struct fb_pool *p, int flags, uint32_t *slot)
 {
 	int r;
 
@@ -36,6 +36,16 @@ acquire(struct fb_pool *p, int flags, uint32_t *slot)
 			return r;
 	}
 	return 0;
+}
+
+/* The common case, a running pool with a free slot, inline (every task
+ * passes here); anything else waits or fails in acquire_wait(). */
+static inline int
+acquire(struct fb_pool *p, int flags, uint32_t *slot)
+{
+	if (p->p_state == FB__P_RUNNING && fb__acquire_slot(p, slot) == 0)
+		return 0;
+	return acquire_wait(p, flags, slot);
 }
 
 static int
@@ -181,11 +191,8 @@ fb_pool_submit_batch_sz(struct fb_pool *p, const struct fb_job *jobs,
 		 * after a wait for a slot: time passed. */
 		if (first || p->p_nfree == 0)
 			p->p_batch_ns = 0;
-		if (p->p_nfree == 0 || p->p_state != FB__P_RUNNING) {
-			if ((r = acquire(p, flags, &slot)) < 0)
-				break;
-		} else
-			(void)fb__acquire_slot(p, &slot);
+		if ((r = acquire(p, flags, &slot)) < 0)
+			break;
 		if (p->p_batch_ns == 0)
 			p->p_batch_ns = fb__coarse_ns();
 		/* A run's worker is whichever takes its first task. */
